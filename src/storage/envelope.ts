@@ -1,0 +1,384 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
+import type { TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+import { IntegrityError } from '../core/errors.js';
+import { MASTER_KEY_ID_BYTES } from './master-key.js';
+import type { MasterKeyring } from './master-key.js';
+
+/**
+ * The blob envelope: how every adapter stores a blob at rest.
+ *
+ * A fresh random 256-bit data key per object encrypts the plaintext with AES-256-GCM; the data key is wrapped with
+ * AES-256-GCM under the keyring's current master key. Because GCM authenticates only at the end of a message, the
+ * plaintext is cut into segments (64 KiB by default) and each is sealed on its own, following the STREAM
+ * construction (Hoang, Reyhanitabar, Rogaway, Vizár 2015, as in Tink's streaming AEAD): the nonce of segment i is
+ * prefix(7 random bytes) || i (uint32 big-endian) || final flag (1 byte, 1 only on the last segment). So a reader
+ * releases each segment only after its tag verified, and detects bit flips (tag), reordering (counter in the nonce),
+ * truncation at a segment boundary (the new last segment was not sealed as final) and appended bytes (the old last
+ * segment was sealed as final). Every segment also authenticates the whole header as associated data.
+ *
+ * Layout, version 1 (all integers big-endian):
+ *
+ *   offset  size  field
+ *        0     4  magic "ARDB"
+ *        4     1  version = 1
+ *        5     1  log2 of the plaintext segment size (12..24; 16 = 64 KiB)
+ *        6     8  master key id (see master-key.ts)
+ *       14     7  segment nonce prefix (random)
+ *       21    12  wrap nonce (random)
+ *       33    32  wrapped data key (AES-256-GCM under the master key, associated data = bytes 0..21)
+ *       65    16  wrap tag
+ *       81        segments: ciphertext (segment size bytes, the last one 0..segment size) followed by its 16-byte tag
+ *
+ * Wrapping uses random 96-bit nonces under one master key; NIST SP 800-38D bounds that at 2^32 wraps per key, far
+ * above the object counts Ariadne is built for (rotate the master key long before).
+ *
+ * The reader also hashes the plaintext and compares it with the blob's address (its SHA-256) before it releases the
+ * last segment and ends the stream: a consumer that sees the stream end without error holds exactly the stored bytes.
+ */
+
+export const ENVELOPE_MAGIC = Buffer.from('ARDB', 'latin1');
+export const ENVELOPE_VERSION = 1;
+export const DEFAULT_SEGMENT_SIZE_LOG2 = 16;
+export const MIN_SEGMENT_SIZE_LOG2 = 12;
+export const MAX_SEGMENT_SIZE_LOG2 = 24;
+export const TAG_BYTES = 16;
+export const NONCE_PREFIX_BYTES = 7;
+export const WRAP_NONCE_BYTES = 12;
+export const DATA_KEY_BYTES = 32;
+export const HEADER_BYTES = 4 + 1 + 1 + MASTER_KEY_ID_BYTES + NONCE_PREFIX_BYTES + WRAP_NONCE_BYTES + DATA_KEY_BYTES + TAG_BYTES;
+
+const OFFSET_VERSION = 4;
+const OFFSET_SEGMENT_LOG2 = 5;
+const OFFSET_KEY_ID = 6;
+const OFFSET_NONCE_PREFIX = OFFSET_KEY_ID + MASTER_KEY_ID_BYTES;
+const OFFSET_WRAP_NONCE = OFFSET_NONCE_PREFIX + NONCE_PREFIX_BYTES;
+const OFFSET_WRAPPED_KEY = OFFSET_WRAP_NONCE + WRAP_NONCE_BYTES;
+const OFFSET_WRAP_TAG = OFFSET_WRAPPED_KEY + DATA_KEY_BYTES;
+const MAX_SEGMENTS = 2 ** 32;
+
+/** Ciphertext size of a blob of `plaintextSize` bytes (header, every segment, every tag). */
+export function envelopeSize(plaintextSize: number, segmentSizeLog2 = DEFAULT_SEGMENT_SIZE_LOG2): number {
+  const segmentSize = 2 ** segmentSizeLog2;
+  const segments = Math.max(1, Math.ceil(plaintextSize / segmentSize));
+  return HEADER_BYTES + plaintextSize + segments * TAG_BYTES;
+}
+
+function segmentNonce(prefix: Buffer, index: number, final: boolean): Buffer {
+  const nonce = Buffer.alloc(12);
+  prefix.copy(nonce, 0);
+  nonce.writeUInt32BE(index, NONCE_PREFIX_BYTES);
+  nonce[11] = final ? 1 : 0;
+  return nonce;
+}
+
+/** FIFO of byte chunks that hands out exact-length slices, copying only when a slice spans chunks. */
+class ByteQueue {
+  private chunks: Buffer[] = [];
+  private head = 0;
+  length = 0;
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.length += chunk.length;
+  }
+
+  take(n: number): Buffer {
+    if (n > this.length) throw new RangeError(`take(${n}) from ${this.length} queued bytes`);
+    this.length -= n;
+    if (n === 0) return Buffer.alloc(0);
+    const first = this.chunks[this.head];
+    if (first.length >= n) {
+      if (first.length === n) {
+        this.head++;
+        this.compact();
+        return first;
+      }
+      this.chunks[this.head] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.chunks[this.head];
+      const used = Math.min(chunk.length, n - filled);
+      chunk.copy(out, filled, 0, used);
+      filled += used;
+      if (used === chunk.length) this.head++;
+      else this.chunks[this.head] = chunk.subarray(used);
+    }
+    this.compact();
+    return out;
+  }
+
+  private compact(): void {
+    if (this.head > 64 || this.head === this.chunks.length) {
+      this.chunks = this.chunks.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+export interface SealOptions {
+  /** log2 of the plaintext segment size; 16 (64 KiB) unless a test wants many segments from few bytes. */
+  segmentSizeLog2?: number;
+}
+
+/**
+ * Encrypts a plaintext stream into an envelope. While it runs it hashes the plaintext: after the stream finished,
+ * `sha256()` and `size` describe the plaintext (the blob's address and length).
+ */
+export class SealStream extends Transform {
+  private readonly header: Buffer;
+  private readonly dataKey: Buffer;
+  private readonly noncePrefix: Buffer;
+  private readonly segmentSize: number;
+  private readonly pending = new ByteQueue();
+  private readonly hash: Hash = createHash('sha256');
+  private headerSent = false;
+  private index = 0;
+  private digest: string | undefined;
+  /** Plaintext bytes seen so far. */
+  size = 0;
+
+  constructor(keyring: MasterKeyring, options: SealOptions = {}) {
+    super();
+    const log2 = options.segmentSizeLog2 ?? DEFAULT_SEGMENT_SIZE_LOG2;
+    if (!Number.isInteger(log2) || log2 < MIN_SEGMENT_SIZE_LOG2 || log2 > MAX_SEGMENT_SIZE_LOG2) {
+      throw new RangeError(`segmentSizeLog2 must be an integer in ${MIN_SEGMENT_SIZE_LOG2}..${MAX_SEGMENT_SIZE_LOG2}`);
+    }
+    this.segmentSize = 2 ** log2;
+    this.dataKey = randomBytes(DATA_KEY_BYTES);
+    this.noncePrefix = randomBytes(NONCE_PREFIX_BYTES);
+    const master = keyring.current;
+    const header = Buffer.alloc(HEADER_BYTES);
+    ENVELOPE_MAGIC.copy(header, 0);
+    header[OFFSET_VERSION] = ENVELOPE_VERSION;
+    header[OFFSET_SEGMENT_LOG2] = log2;
+    Buffer.from(master.id, 'hex').copy(header, OFFSET_KEY_ID);
+    this.noncePrefix.copy(header, OFFSET_NONCE_PREFIX);
+    const wrapNonce = randomBytes(WRAP_NONCE_BYTES);
+    wrapNonce.copy(header, OFFSET_WRAP_NONCE);
+    const wrap = createCipheriv('aes-256-gcm', master.key, wrapNonce);
+    wrap.setAAD(header.subarray(0, OFFSET_WRAP_NONCE));
+    const wrapped = Buffer.concat([wrap.update(this.dataKey), wrap.final()]);
+    wrapped.copy(header, OFFSET_WRAPPED_KEY);
+    wrap.getAuthTag().copy(header, OFFSET_WRAP_TAG);
+    this.header = header;
+  }
+
+  /** SHA-256 of the plaintext, lowercase hex; available once the stream has flushed. */
+  sha256(): string {
+    if (this.digest === undefined) throw new Error('SealStream.sha256() called before the stream finished');
+    return this.digest;
+  }
+
+  override _transform(chunk: Buffer | string, _encoding: BufferEncoding, callback: TransformCallback): void {
+    try {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      this.sendHeader();
+      this.hash.update(bytes);
+      this.size += bytes.length;
+      this.pending.push(bytes);
+      // A full segment is sealed as non-final only once a byte beyond it exists: the last segment must be flagged.
+      while (this.pending.length > this.segmentSize) this.seal(this.pending.take(this.segmentSize), false);
+      callback();
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+
+  override _flush(callback: TransformCallback): void {
+    try {
+      this.sendHeader();
+      this.seal(this.pending.take(this.pending.length), true);
+      this.digest = this.hash.digest('hex');
+      this.dataKey.fill(0);
+      callback();
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.dataKey.fill(0);
+    callback(error);
+  }
+
+  private sendHeader(): void {
+    if (this.headerSent) return;
+    this.headerSent = true;
+    this.push(Buffer.from(this.header));
+  }
+
+  private seal(plaintext: Buffer, final: boolean): void {
+    if (this.index >= MAX_SEGMENTS) throw new RangeError('blob too large for one envelope (2^32 segments)');
+    const cipher = createCipheriv('aes-256-gcm', this.dataKey, segmentNonce(this.noncePrefix, this.index, final));
+    cipher.setAAD(this.header);
+    const body = cipher.update(plaintext);
+    const tail = cipher.final();
+    if (body.length) this.push(body);
+    if (tail.length) this.push(tail);
+    this.push(cipher.getAuthTag());
+    this.index++;
+  }
+}
+
+export interface OpenOptions {
+  /** Names the blob in error messages (its SHA-256 address, usually). */
+  blob: string;
+  /** When given, the plaintext's SHA-256 must equal it (lowercase hex); checked before the stream ends. */
+  expectedSha256?: string;
+}
+
+/**
+ * Decrypts and verifies an envelope. Emits plaintext one authenticated segment at a time, holds the last segment
+ * back until the whole blob (final flag, plaintext SHA-256) verified, and fails with IntegrityError on any
+ * alteration. Ending without an error means every byte was authentic.
+ */
+export class OpenStream extends Transform {
+  private readonly keyring: MasterKeyring;
+  private readonly blob: string;
+  private readonly expected: Buffer | undefined;
+  private readonly pending = new ByteQueue();
+  private readonly hash: Hash = createHash('sha256');
+  private header: Buffer | undefined;
+  private dataKey: Buffer | undefined;
+  private noncePrefix: Buffer | undefined;
+  private segmentSize = 0;
+  private index = 0;
+  /** Plaintext bytes released or verified so far. */
+  size = 0;
+
+  constructor(keyring: MasterKeyring, options: OpenOptions) {
+    super();
+    this.keyring = keyring;
+    this.blob = options.blob;
+    if (options.expectedSha256 !== undefined) {
+      if (!/^[0-9a-f]{64}$/.test(options.expectedSha256)) throw new RangeError('expectedSha256 must be 64 lowercase hex digits');
+      this.expected = Buffer.from(options.expectedSha256, 'hex');
+    }
+  }
+
+  override _transform(chunk: Buffer | string, _encoding: BufferEncoding, callback: TransformCallback): void {
+    try {
+      this.pending.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      if (!this.header) {
+        if (this.pending.length < HEADER_BYTES) return callback();
+        this.readHeader(this.pending.take(HEADER_BYTES));
+      }
+      // A segment is known not to be the last only when more bytes follow it.
+      const stride = this.segmentSize + TAG_BYTES;
+      while (this.pending.length > stride) {
+        const plaintext = this.open(this.pending.take(stride), false);
+        this.hash.update(plaintext);
+        this.size += plaintext.length;
+        this.push(plaintext);
+      }
+      callback();
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+
+  override _flush(callback: TransformCallback): void {
+    try {
+      if (!this.header) throw this.fail(`truncated: ${this.pending.length} bytes, shorter than the ${HEADER_BYTES}-byte envelope header`);
+      if (this.pending.length < TAG_BYTES) throw this.fail(`truncated after segment ${this.index - 1}: the final segment is missing`);
+      const plaintext = this.open(this.pending.take(this.pending.length), true);
+      this.hash.update(plaintext);
+      this.size += plaintext.length;
+      const digest = this.hash.digest();
+      if (this.expected && !timingSafeEqual(digest, this.expected)) {
+        throw this.fail(`plaintext SHA-256 is ${digest.toString('hex')}, not the address it is stored under`);
+      }
+      this.dataKey?.fill(0);
+      if (plaintext.length) this.push(plaintext);
+      callback();
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.dataKey?.fill(0);
+    callback(error);
+  }
+
+  private fail(reason: string, cause?: unknown): IntegrityError {
+    return new IntegrityError(`blob ${this.blob} failed verification: ${reason}`, { blob: this.blob }, cause === undefined ? undefined : { cause });
+  }
+
+  private readHeader(header: Buffer): void {
+    if (!header.subarray(0, 4).equals(ENVELOPE_MAGIC)) throw this.fail('not an Ariadne envelope (bad magic bytes)');
+    const version = header[OFFSET_VERSION];
+    if (version !== ENVELOPE_VERSION) throw this.fail(`unknown envelope version ${version}`);
+    const log2 = header[OFFSET_SEGMENT_LOG2];
+    if (log2 < MIN_SEGMENT_SIZE_LOG2 || log2 > MAX_SEGMENT_SIZE_LOG2) throw this.fail(`invalid segment size 2^${log2}`);
+    const keyId = header.subarray(OFFSET_KEY_ID, OFFSET_KEY_ID + MASTER_KEY_ID_BYTES).toString('hex');
+    const master = this.keyring.find(keyId);
+    if (!master) {
+      throw this.fail(`sealed under master key ${keyId}, which is not configured (configured: ${this.keyring.ids.join(', ')}); ` +
+        'either the header was altered or the key that wrote this blob is missing');
+    }
+    const unwrap = createDecipheriv('aes-256-gcm', master.key, header.subarray(OFFSET_WRAP_NONCE, OFFSET_WRAPPED_KEY));
+    unwrap.setAAD(header.subarray(0, OFFSET_WRAP_NONCE));
+    unwrap.setAuthTag(header.subarray(OFFSET_WRAP_TAG, HEADER_BYTES));
+    try {
+      this.dataKey = Buffer.concat([unwrap.update(header.subarray(OFFSET_WRAPPED_KEY, OFFSET_WRAP_TAG)), unwrap.final()]);
+    } catch (error) {
+      throw this.fail(`the header or wrapped data key was altered, or master key ${keyId} is not the key that sealed it`, error);
+    }
+    this.noncePrefix = header.subarray(OFFSET_NONCE_PREFIX, OFFSET_NONCE_PREFIX + NONCE_PREFIX_BYTES);
+    this.segmentSize = 2 ** log2;
+    this.header = header;
+  }
+
+  private open(sealed: Buffer, final: boolean): Buffer {
+    if (this.index >= MAX_SEGMENTS) throw this.fail('more segments than an envelope can hold');
+    const key = this.dataKey as Buffer;
+    const decipher = createDecipheriv('aes-256-gcm', key, segmentNonce(this.noncePrefix as Buffer, this.index, final));
+    decipher.setAAD(this.header as Buffer);
+    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+    const body = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES));
+    try {
+      decipher.final();
+    } catch (error) {
+      const where = final ? `final segment ${this.index}` : `segment ${this.index}`;
+      throw this.fail(`${where} failed authentication (bytes altered, reordered, truncated or appended)`, error);
+    }
+    this.index++;
+    return body;
+  }
+}
+
+export function createSealStream(keyring: MasterKeyring, options?: SealOptions): SealStream {
+  return new SealStream(keyring, options);
+}
+
+export function createOpenStream(keyring: MasterKeyring, options: OpenOptions): OpenStream {
+  return new OpenStream(keyring, options);
+}
+
+/** Seals a whole buffer (small blobs, probes, tests); returns the envelope and the plaintext SHA-256. */
+export async function sealBuffer(keyring: MasterKeyring, plaintext: Buffer, options?: SealOptions): Promise<{ envelope: Buffer; sha256: string }> {
+  const seal = new SealStream(keyring, options);
+  const chunks: Buffer[] = [];
+  await pipeline(Readable.from([plaintext]), seal, async (source: AsyncIterable<Buffer>) => {
+    for await (const chunk of source) chunks.push(chunk);
+  });
+  return { envelope: Buffer.concat(chunks), sha256: seal.sha256() };
+}
+
+/** Opens a whole envelope held in memory; throws IntegrityError like the stream does. */
+export async function openBuffer(keyring: MasterKeyring, envelope: Buffer, options: OpenOptions): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  await pipeline(Readable.from([envelope]), new OpenStream(keyring, options), async (source: AsyncIterable<Buffer>) => {
+    for await (const chunk of source) chunks.push(chunk);
+  });
+  return Buffer.concat(chunks);
+}

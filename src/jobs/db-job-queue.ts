@@ -1,0 +1,226 @@
+import { EventEmitter } from 'node:events';
+import { sql } from 'kysely';
+import { InvalidError } from '../core/errors.js';
+import type { Db, Dialect, Executor, JobsTable } from '../db/schema.js';
+import type { ClaimedJob, EnqueueOptions, JobOutcome, JobQueue, JobRecord, QueueStats } from './job-queue.js';
+
+export interface DbJobQueueOptions {
+  readonly db: Db;
+  readonly dialect: Dialect;
+  readonly defaultMaxAttempts: number;
+  readonly now?: () => number;
+  /** Delay before retry n (1-based); default doubles from 1 s up to 5 min. */
+  readonly backoffMs?: (attempt: number) => number;
+}
+
+type Row = { [K in keyof JobsTable]: JobsTable[K] extends import('kysely').Generated<infer T> ? T : JobsTable[K] };
+
+const MAX_ERROR_LENGTH = 4000;
+
+/** The job queue on the database (SQLite or PostgreSQL), so a single-node install needs nothing more. */
+export class DbJobQueue implements JobQueue {
+  private readonly db: Db;
+  private readonly dialect: Dialect;
+  private readonly defaultMaxAttempts: number;
+  private readonly now: () => number;
+  private readonly backoffMs: (attempt: number) => number;
+  private readonly signals = new EventEmitter();
+
+  constructor(options: DbJobQueueOptions) {
+    this.db = options.db;
+    this.dialect = options.dialect;
+    this.defaultMaxAttempts = options.defaultMaxAttempts;
+    this.now = options.now ?? Date.now;
+    this.backoffMs = options.backoffMs ?? ((n) => Math.min(300_000, 1000 * 2 ** (n - 1)));
+    this.signals.setMaxListeners(0);
+  }
+
+  async enqueue(kind: string, payload: unknown, options: EnqueueOptions = {}, executor: Executor = this.db) {
+    if (!/^[a-z][a-z0-9_.-]{0,63}$/.test(kind)) throw new InvalidError(`invalid job kind "${kind}"`);
+    const maxAttempts = options.maxAttempts ?? this.defaultMaxAttempts;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new InvalidError('maxAttempts must be a positive integer');
+    const now = this.now();
+    const values = {
+      kind,
+      payload: JSON.stringify(payload ?? null),
+      status: 'queued' as const,
+      priority: options.priority ?? 0,
+      attempts: 0,
+      max_attempts: maxAttempts,
+      run_at: options.runAt ?? now,
+      dedupe_key: options.dedupeKey ?? null,
+      created_at: now,
+      updated_at: now,
+    };
+    let inserted: { id: number } | undefined;
+    if (options.dedupeKey === undefined) {
+      inserted = await executor.insertInto('jobs').values(values).returning('id').executeTakeFirstOrThrow();
+    } else {
+      inserted = await executor
+        .insertInto('jobs')
+        .values(values)
+        .onConflict((oc) => oc.column('dedupe_key').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (inserted === undefined) {
+        const existing = await executor.selectFrom('jobs').select('id').where('dedupe_key', '=', options.dedupeKey).executeTakeFirstOrThrow();
+        return { id: Number(existing.id), created: false };
+      }
+    }
+    this.signals.emit('work');
+    return { id: Number(inserted.id), created: true };
+  }
+
+  async claim(workerId: string, kinds: readonly string[], leaseMs: number): Promise<ClaimedJob | null> {
+    if (kinds.length === 0) return null;
+    for (;;) {
+      const now = this.now();
+      const row = await this.db
+        .updateTable('jobs')
+        .set((eb) => ({
+          status: 'running',
+          locked_by: workerId,
+          locked_until: now + leaseMs,
+          attempts: eb('attempts', '+', 1),
+          updated_at: now,
+        }))
+        .where('id', '=', (eb) =>
+          eb
+            .selectFrom('jobs')
+            .select('id')
+            .where('kind', 'in', kinds)
+            .where((w) =>
+              w.or([
+                w.and([w('status', '=', 'queued'), w('run_at', '<=', now)]),
+                w.and([w('status', '=', 'running'), w('locked_until', '<', now)]),
+              ]),
+            )
+            .orderBy('priority', 'desc')
+            .orderBy('run_at')
+            .orderBy('id')
+            .limit(1)
+            .$if(this.dialect === 'postgres', (q) => q.forUpdate().skipLocked()),
+        )
+        .returningAll()
+        .executeTakeFirst();
+      if (row === undefined) return null;
+      const job = toRecord(row as Row);
+      if (job.attempts <= job.maxAttempts) return { ...job, lockedBy: workerId };
+      // Its workers died mid-run more often than it may be tried: record it as failed and look again.
+      await this.db
+        .updateTable('jobs')
+        .set({
+          status: 'failed',
+          locked_by: null,
+          locked_until: null,
+          attempts: job.maxAttempts,
+          last_error: truncate(`abandoned: the worker running it stopped ${job.maxAttempts} times without finishing${job.lastError ? `; last error: ${job.lastError}` : ''}`),
+          finished_at: now,
+          updated_at: now,
+        })
+        .where('id', '=', job.id)
+        .where('locked_by', '=', workerId)
+        .execute();
+    }
+  }
+
+  async heartbeat(job: ClaimedJob, leaseMs: number): Promise<boolean> {
+    const now = this.now();
+    const result = await this.db
+      .updateTable('jobs')
+      .set({ locked_until: now + leaseMs, updated_at: now })
+      .where('id', '=', job.id)
+      .where('locked_by', '=', job.lockedBy)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async finish(job: ClaimedJob, outcome: JobOutcome): Promise<boolean> {
+    const now = this.now();
+    return this.db.transaction().execute(async (tx) => {
+      let set: Partial<Row>;
+      if (outcome.status === 'done' || outcome.status === 'skipped') {
+        const result = outcome.status === 'done' ? (outcome.result ?? null) : { skipped: outcome.reason };
+        set = { status: 'done', result: JSON.stringify(result), last_error: null, finished_at: now };
+      } else if (outcome.retryable && job.attempts < job.maxAttempts) {
+        set = { status: 'queued', run_at: now + this.backoffMs(job.attempts), last_error: truncate(outcome.reason) };
+      } else {
+        set = { status: 'failed', last_error: truncate(outcome.reason), finished_at: now };
+      }
+      const updated = await tx
+        .updateTable('jobs')
+        .set({ ...set, locked_by: null, locked_until: null, updated_at: now })
+        .where('id', '=', job.id)
+        .where('locked_by', '=', job.lockedBy)
+        .where('status', '=', 'running')
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1) return false;
+      if (outcome.status === 'done' && outcome.commit) await outcome.commit(tx);
+      return true;
+    });
+  }
+
+  async release(job: ClaimedJob): Promise<void> {
+    const now = this.now();
+    await this.db
+      .updateTable('jobs')
+      .set((eb) => ({ status: 'queued', locked_by: null, locked_until: null, attempts: eb('attempts', '-', 1), run_at: now, updated_at: now }))
+      .where('id', '=', job.id)
+      .where('locked_by', '=', job.lockedBy)
+      .where('status', '=', 'running')
+      .execute();
+    this.signals.emit('work');
+  }
+
+  async get(id: number): Promise<JobRecord | null> {
+    const row = await this.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toRecord(row as Row) : null;
+  }
+
+  async stats(): Promise<QueueStats> {
+    const rows = await this.db
+      .selectFrom('jobs')
+      .select(['status', sql<number>`count(*)`.as('n')])
+      .groupBy('status')
+      .execute();
+    const stats = { queued: 0, running: 0, done: 0, failed: 0, cancelled: 0 };
+    for (const r of rows) stats[r.status] = Number(r.n);
+    return stats;
+  }
+
+  waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        this.signals.off('work', done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.signals.once('work', done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
+function toRecord(row: Row): JobRecord {
+  return {
+    id: Number(row.id),
+    kind: row.kind,
+    payload: JSON.parse(row.payload) as unknown,
+    status: row.status,
+    attempts: Number(row.attempts),
+    maxAttempts: Number(row.max_attempts),
+    runAt: Number(row.run_at),
+    lastError: row.last_error,
+    result: row.result === null ? null : (JSON.parse(row.result) as unknown),
+    createdAt: Number(row.created_at),
+    finishedAt: row.finished_at === null ? null : Number(row.finished_at),
+  };
+}
+
+function truncate(text: string): string {
+  return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH)}…` : text;
+}

@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { inject } from 'vitest';
+import type { DatabaseConfig } from '../../src/config.js';
+import { missing } from './requirements.js';
+
+/**
+ * The database adapters every contract suite runs against: a SQLite file and a real PostgreSQL server (started by
+ * test/support/global-setup.ts). Each call to `create()` gives a fresh, empty database.
+ */
+export interface DatabaseAdapter {
+  readonly name: 'sqlite' | 'postgres';
+  /** A reason when this adapter cannot run here (tests skip loudly), else undefined. */
+  readonly skip: string | undefined;
+  create(): Promise<{ config: DatabaseConfig; url: string; drop(): Promise<void> }>;
+}
+
+export function databaseAdapters(): DatabaseAdapter[] {
+  const pgUrl = inject('pgUrl');
+  return [
+    {
+      name: 'sqlite',
+      skip: undefined,
+      async create() {
+        const dir = mkdtempSync(join(tmpdir(), 'ariadne-sqlite-'));
+        const path = join(dir, 'test.sqlite');
+        return { config: { dialect: 'sqlite', path }, url: `sqlite:${path}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+      },
+    },
+    {
+      name: 'postgres',
+      skip: missing('PostgreSQL server binaries (apt-get install postgresql)', pgUrl !== ''),
+      async create() {
+        const name = `t_${randomBytes(6).toString('hex')}`;
+        const admin = new pg.Client({ connectionString: pgUrl });
+        await admin.connect();
+        await admin.query(`create database ${name}`);
+        await admin.end();
+        const url = pgUrl.replace(/\/postgres$/, `/${name}`);
+        return {
+          config: { dialect: 'postgres', url, poolSize: 5 },
+          url,
+          async drop() {
+            const c = new pg.Client({ connectionString: pgUrl });
+            await c.connect();
+            await c.query(`drop database if exists ${name} with (force)`);
+            await c.end();
+          },
+        };
+      },
+    },
+  ];
+}

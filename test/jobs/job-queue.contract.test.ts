@@ -1,0 +1,165 @@
+import type { Kysely } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, type Database } from '../../src/db/database.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+import { DbJobQueue } from '../../src/jobs/db-job-queue.js';
+import { JobHandlers, JobRunner } from '../../src/jobs/job-runner.js';
+import { databaseAdapters } from '../support/databases.js';
+
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+for (const adapter of databaseAdapters()) {
+  describe.skipIf(adapter.skip)(`job queue contract: ${adapter.name}`, () => {
+    let database: Database;
+    let drop: () => Promise<void>;
+    let clock: number;
+    let queue: DbJobQueue;
+
+    beforeEach(async () => {
+      const created = await adapter.create();
+      drop = created.drop;
+      database = await openDatabase(created.config);
+      await migrateToLatest(database.db as Kysely<unknown>, database.dialect);
+      clock = 1_000_000;
+      queue = new DbJobQueue({ db: database.db, dialect: database.dialect, defaultMaxAttempts: 3, now: () => clock, backoffMs: () => 1000 });
+    });
+
+    afterEach(async () => {
+      await database.close();
+      await drop();
+    });
+
+    it('runs jobs in priority then time order and records results', async () => {
+      const a = await queue.enqueue('work', { n: 1 });
+      const b = await queue.enqueue('work', { n: 2 }, { priority: 5 });
+      await queue.enqueue('other', { n: 3 });
+      const first = await queue.claim('w1', ['work'], 10_000);
+      expect(first?.id).toBe(b.id);
+      expect(first?.payload).toEqual({ n: 2 });
+      expect(first?.attempts).toBe(1);
+      const second = await queue.claim('w1', ['work'], 10_000);
+      expect(second?.id).toBe(a.id);
+      expect(await queue.claim('w1', ['work'], 10_000)).toBeNull();
+      expect(await queue.finish(first!, { status: 'done', result: { ok: true } })).toBe(true);
+      const stored = await queue.get(b.id);
+      expect(stored).toMatchObject({ status: 'done', result: { ok: true }, finishedAt: clock });
+      expect(await queue.stats()).toEqual({ queued: 1, running: 1, done: 1, failed: 0, cancelled: 0 });
+    });
+
+    it('does not run a job before its time', async () => {
+      await queue.enqueue('work', {}, { runAt: clock + 5000 });
+      expect(await queue.claim('w1', ['work'], 10_000)).toBeNull();
+      clock += 5000;
+      expect(await queue.claim('w1', ['work'], 10_000)).not.toBeNull();
+    });
+
+    it('deduplicates by key', async () => {
+      const a = await queue.enqueue('work', { n: 1 }, { dedupeKey: 'k' });
+      const b = await queue.enqueue('work', { n: 2 }, { dedupeKey: 'k' });
+      expect(a.created).toBe(true);
+      expect(b).toEqual({ id: a.id, created: false });
+    });
+
+    it('retries a failed job with backoff and records the failure after the last attempt', async () => {
+      const { id } = await queue.enqueue('work', {});
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        const job = await queue.claim('w1', ['work'], 10_000);
+        expect(job?.attempts).toBe(attempt);
+        await queue.finish(job!, { status: 'failed', reason: `boom ${attempt}`, retryable: true });
+        expect(await queue.claim('w1', ['work'], 10_000)).toBeNull();
+        clock += 1000;
+      }
+      expect(await queue.get(id)).toMatchObject({ status: 'failed', lastError: 'boom 3', attempts: 3 });
+      expect(await queue.claim('w1', ['work'], 10_000)).toBeNull();
+    });
+
+    it('records a non-retryable failure at once', async () => {
+      const { id } = await queue.enqueue('work', {});
+      const job = await queue.claim('w1', ['work'], 10_000);
+      await queue.finish(job!, { status: 'failed', reason: 'bad input', retryable: false });
+      expect(await queue.get(id)).toMatchObject({ status: 'failed', lastError: 'bad input', attempts: 1 });
+    });
+
+    it('hands a job whose worker died to another worker after the lease, and ignores the dead worker late', async () => {
+      const { id } = await queue.enqueue('work', {});
+      const lost = await queue.claim('dead', ['work'], 10_000);
+      expect(await queue.claim('w2', ['work'], 10_000)).toBeNull();
+      clock += 10_001;
+      const taken = await queue.claim('w2', ['work'], 10_000);
+      expect(taken).toMatchObject({ id, attempts: 2, lockedBy: 'w2' });
+      // The first worker wakes up: its heartbeat and its outcome are refused, and its commit never runs.
+      expect(await queue.heartbeat(lost!, 10_000)).toBe(false);
+      let committed = 0;
+      expect(await queue.finish(lost!, { status: 'done', commit: async () => void committed++ })).toBe(false);
+      expect(await queue.finish(taken!, { status: 'done', commit: async () => void committed++ })).toBe(true);
+      expect(committed).toBe(1);
+    });
+
+    it('gives up on a job whose workers keep dying', async () => {
+      const { id } = await queue.enqueue('work', {}, { maxAttempts: 2 });
+      await queue.claim('a', ['work'], 100);
+      clock += 101;
+      await queue.claim('b', ['work'], 100);
+      clock += 101;
+      expect(await queue.claim('c', ['work'], 100)).toBeNull();
+      expect(await queue.get(id)).toMatchObject({ status: 'failed', attempts: 2 });
+      expect((await queue.get(id))?.lastError).toMatch(/abandoned/);
+    });
+
+    it('applies commit writes in the transaction that completes the job, all or nothing', async () => {
+      const { id } = await queue.enqueue('work', {});
+      const job = await queue.claim('w1', ['work'], 10_000);
+      await expect(
+        queue.finish(job!, {
+          status: 'done',
+          commit: async (tx) => {
+            await tx.insertInto('jobs').values({ kind: 'side', payload: '{}', status: 'queued', priority: 0, attempts: 0, max_attempts: 1, run_at: 0, created_at: 0, updated_at: 0 }).execute();
+            throw new Error('commit failed');
+          },
+        }),
+      ).rejects.toThrow('commit failed');
+      expect(await queue.get(id)).toMatchObject({ status: 'running' });
+      expect((await queue.stats()).queued).toBe(0);
+    });
+
+    it('release gives a job back without spending an attempt', async () => {
+      const { id } = await queue.enqueue('work', {});
+      const job = await queue.claim('w1', ['work'], 10_000);
+      await queue.release(job!);
+      expect(await queue.get(id)).toMatchObject({ status: 'queued', attempts: 0 });
+    });
+
+    it('never hands one job to two workers claiming at once', async () => {
+      for (let i = 0; i < 20; i++) await queue.enqueue('work', { i });
+      const claims = await Promise.all(Array.from({ length: 30 }, (_, i) => queue.claim(`w${i}`, ['work'], 10_000)));
+      const ids = claims.filter((c) => c !== null).map((c) => c!.id);
+      expect(ids.length).toBe(20);
+      expect(new Set(ids).size).toBe(20);
+    });
+
+    it('a runner runs each job once, with bounded concurrency, and stops gracefully', async () => {
+      const realQueue = new DbJobQueue({ db: database.db, dialect: database.dialect, defaultMaxAttempts: 3 });
+      const seen: number[] = [];
+      let inFlight = 0;
+      let maxInFlight = 0;
+      const handlers = new JobHandlers().register('work', async (job) => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((r) => setTimeout(r, 20));
+        inFlight--;
+        seen.push((job.payload as { i: number }).i);
+        return { status: 'done', result: { i: (job.payload as { i: number }).i } };
+      });
+      expect(() => handlers.register('work', async () => ({ status: 'skipped', reason: '' }))).toThrow(/already registered/);
+      const runner = new JobRunner({ queue: realQueue, handlers, concurrency: 3, leaseMs: 5000, pollMs: 20, logger: silent });
+      runner.start();
+      for (let i = 0; i < 12; i++) await realQueue.enqueue('work', { i });
+      const deadline = Date.now() + 20_000;
+      while ((await realQueue.stats()).done < 12 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await runner.stop(5000);
+      expect(seen.sort((a, b) => a - b)).toEqual([...Array(12).keys()]);
+      expect(maxInFlight).toBeLessThanOrEqual(3);
+      expect(maxInFlight).toBeGreaterThan(1);
+    });
+  });
+}

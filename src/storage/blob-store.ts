@@ -1,4 +1,6 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+
+import { InvalidError } from '../core/errors.js';
 
 /**
  * The blob store port. Blobs are content-addressed by the SHA-256 of their plaintext (64 lowercase hex digits),
@@ -35,4 +37,34 @@ export interface BlobStore {
   /** A cheap round trip that proves the store is reachable and writable. */
   check(): Promise<{ ok: boolean; detail?: string }>;
   close(): Promise<void>;
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+export function isSha256(value: string): boolean {
+  return SHA256_HEX.test(value);
+}
+
+/** Throws InvalidError unless `value` is a blob address (64 lowercase hex digits). */
+export function assertSha256(value: string, what = 'blob address'): void {
+  if (typeof value !== 'string' || !SHA256_HEX.test(value)) {
+    throw new InvalidError(`${what} must be a SHA-256 as 64 lowercase hex digits`, { value: String(value).slice(0, 80) });
+  }
+}
+
+/** The content-addressed layout every adapter uses: `ab/cd/<sha256>` (two levels of 256 fan-out). */
+export function shardedKey(sha256: string): string {
+  return `${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}`;
+}
+
+/** A put source as a byte stream. */
+export function toReadable(source: Readable | Buffer): Readable {
+  return Buffer.isBuffer(source) ? Readable.from([source], { objectMode: false }) : source;
+}
+
+/** Reads a verified blob stream to the end (getBuffer of every adapter). */
+export async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }

@@ -1,0 +1,253 @@
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
+
+import { AriadneError, InvalidError, NotFoundError, UnavailableError } from '../core/errors.js';
+import { assertSha256, readAll, shardedKey, toReadable } from './blob-store.js';
+import type { BlobStore, PutResult } from './blob-store.js';
+import { OpenStream, SealStream } from './envelope.js';
+import type { MasterKeyring } from './master-key.js';
+import { describeError, errnoCode, syncDirectory } from './fs-util.js';
+import { DEFAULT_STALE_TEMP_MS, removeStaleTempFiles, tempFileName } from './temp-files.js';
+
+export interface LocalBlobStoreOptions {
+  /** Directory holding the blobs (`ab/cd/<sha256>`) and `tmp/`; created 0700 when missing. */
+  root: string;
+  keyring: MasterKeyring;
+  /** log2 of the envelope segment size; default 16 (64 KiB). */
+  segmentSizeLog2?: number;
+  /** Temporary files untouched this long are removed at open even when their writer may live; default 1 hour. */
+  staleTempMs?: number;
+}
+
+/** Writes are coalesced into writev calls of about this size (the sealer emits a segment and its tag separately). */
+const WRITE_BATCH_BYTES = 1024 * 1024;
+const READ_CHUNK_BYTES = 1024 * 1024;
+/** Filesystems without hard links answer one of these; the store then falls back to check-then-rename. */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK']);
+
+/**
+ * Encrypted, content-addressed blobs on a local filesystem.
+ *
+ * A put streams the plaintext through the sealer into a temporary file under `root/tmp` (same filesystem, so the
+ * final step is atomic), fsyncs it, then hard-links it to `root/ab/cd/<sha256>`: link() fails when the name exists,
+ * so of concurrent puts of the same bytes exactly one reports `created: true` and a stored blob is never replaced.
+ * The directory is fsynced after the link, and the temporary name removed. Readers therefore see either no blob or
+ * a complete, durable one.
+ */
+export class LocalBlobStore implements BlobStore {
+  readonly kind = 'local';
+  readonly root: string;
+  /** How many crashed writers' temporary files `open` removed (for the start-up log). */
+  readonly staleTempFilesRemoved: number;
+  private readonly tmpDir: string;
+  private readonly keyring: MasterKeyring;
+  private readonly segmentSizeLog2: number | undefined;
+  private closed = false;
+
+  private constructor(options: LocalBlobStoreOptions, root: string, staleTempFilesRemoved: number) {
+    this.root = root;
+    this.tmpDir = join(root, 'tmp');
+    this.keyring = options.keyring;
+    this.segmentSizeLog2 = options.segmentSizeLog2;
+    this.staleTempFilesRemoved = staleTempFilesRemoved;
+  }
+
+  /** Creates the root and `tmp/` when missing (mode 0700) and removes temporary files left by crashed writers. */
+  static async open(options: LocalBlobStoreOptions): Promise<LocalBlobStore> {
+    const root = resolve(options.root);
+    try {
+      await mkdir(join(root, 'tmp'), { recursive: true, mode: 0o700 });
+      const removed = await removeStaleTempFiles(join(root, 'tmp'), options.staleTempMs ?? DEFAULT_STALE_TEMP_MS);
+      return new LocalBlobStore(options, root, removed);
+    } catch (error) {
+      throw new UnavailableError(`local blob store at ${root} cannot be opened: ${describeError(error)}`, { root }, { cause: error });
+    }
+  }
+
+  /** Where a blob's envelope lives (for maintenance tools and tests). */
+  blobPath(sha256: string): string {
+    assertSha256(sha256);
+    return join(this.root, ...shardedKey(sha256).split('/'));
+  }
+
+  async put(source: Readable | Buffer, options: { expectedSha256?: string } = {}): Promise<PutResult> {
+    this.assertOpen();
+    if (options.expectedSha256 !== undefined) assertSha256(options.expectedSha256, 'expectedSha256');
+    const tmpPath = join(this.tmpDir, tempFileName());
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(tmpPath, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
+      const seal = new SealStream(this.keyring, { segmentSizeLog2: this.segmentSizeLog2 });
+      const file = handle;
+      await pipelineAsync(toReadable(source), seal, async (envelope: AsyncIterable<Buffer>) => writeBatched(file, envelope));
+      await handle.sync();
+      await handle.close();
+      handle = undefined;
+      const sha256 = seal.sha256();
+      const size = seal.size;
+      if (options.expectedSha256 !== undefined && options.expectedSha256 !== sha256) {
+        throw new InvalidError(`content SHA-256 is ${sha256}, expected ${options.expectedSha256}; nothing was stored`, {
+          expectedSha256: options.expectedSha256,
+          actualSha256: sha256,
+        });
+      }
+      const finalPath = this.blobPath(sha256);
+      const created = await this.publish(tmpPath, finalPath);
+      return { sha256, size, created };
+    } catch (error) {
+      throw this.wrap(error, 'put');
+    } finally {
+      await handle?.close().catch(() => undefined);
+      // After a successful link the temporary name is a second link to the blob; after a failure it is garbage.
+      // Either way it goes (should unlink itself fail, the next open's stale-file sweep removes it).
+      await unlink(tmpPath).catch(() => undefined);
+    }
+  }
+
+  /** Moves a finished temporary file to its address; false when a blob was already there. */
+  private async publish(tmpPath: string, finalPath: string): Promise<boolean> {
+    const dir = dirname(finalPath);
+    const firstCreated = await mkdir(dir, { recursive: true, mode: 0o700 });
+    try {
+      await link(tmpPath, finalPath);
+    } catch (error) {
+      const code = errnoCode(error);
+      if (code === 'EEXIST') return false;
+      if (!code || !NO_HARD_LINKS.has(code)) throw error;
+      // No hard links here: rename cannot refuse to replace, so check first. A concurrent put of the same bytes
+      // may then replace the blob with another envelope of the same plaintext, which readers cannot tell apart.
+      if (await exists(finalPath)) return false;
+      await rename(tmpPath, finalPath);
+    }
+    // Make the new name durable, and any directory mkdir created on the way (its entry lives in its parent).
+    await syncDirectory(dir);
+    if (firstCreated) {
+      for (let current = dir; current !== dirname(firstCreated); current = dirname(current)) {
+        await syncDirectory(dirname(current));
+      }
+    }
+    return true;
+  }
+
+  async get(sha256: string): Promise<Readable> {
+    this.assertOpen();
+    const path = this.blobPath(sha256);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') throw new NotFoundError(`blob ${sha256} not found`, { sha256 });
+      throw this.wrap(error, 'get');
+    }
+    const reader = new OpenStream(this.keyring, { blob: sha256, expectedSha256: sha256 });
+    const file = handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES });
+    // pipeline forwards a read error into `reader` and closes the file when the consumer stops early.
+    pipeline(file, reader, () => undefined);
+    return reader;
+  }
+
+  async getBuffer(sha256: string): Promise<Buffer> {
+    return readAll(await this.get(sha256));
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    this.assertOpen();
+    return exists(this.blobPath(sha256));
+  }
+
+  async delete(sha256: string): Promise<void> {
+    this.assertOpen();
+    const path = this.blobPath(sha256);
+    try {
+      await unlink(path);
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return;
+      throw this.wrap(error, 'delete');
+    }
+    await syncDirectory(dirname(path)).catch(() => undefined);
+  }
+
+  /** Stores, reads back and deletes a random probe blob. */
+  async check(): Promise<{ ok: boolean; detail?: string }> {
+    try {
+      this.assertOpen();
+      const probe = randomBytes(64);
+      const { sha256 } = await this.put(probe);
+      try {
+        const back = await this.getBuffer(sha256);
+        if (!back.equals(probe)) return { ok: false, detail: `local blob store at ${this.root}: probe read back different bytes` };
+      } finally {
+        await this.delete(sha256);
+      }
+      return { ok: true, detail: `local blob store at ${this.root}` };
+    } catch (error) {
+      return { ok: false, detail: describeError(error) };
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new UnavailableError(`local blob store at ${this.root} is closed`);
+  }
+
+  /** Typed errors pass through; filesystem failures (ENOSPC, EACCES, EIO) become UnavailableError. */
+  private wrap(error: unknown, operation: string): Error {
+    if (error instanceof AriadneError) return error;
+    const code = errnoCode(error);
+    if (code && code.startsWith('E')) {
+      return new UnavailableError(`local blob store at ${this.root}: ${operation} failed: ${describeError(error)}`, { root: this.root, code }, { cause: error });
+    }
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+async function writeBatched(handle: FileHandle, chunks: AsyncIterable<Buffer>): Promise<void> {
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
+  const flush = async () => {
+    let buffers = batch;
+    batch = [];
+    batchBytes = 0;
+    while (buffers.length) {
+      const { bytesWritten } = await handle.writev(buffers);
+      buffers = dropWritten(buffers, bytesWritten);
+    }
+  };
+  for await (const chunk of chunks) {
+    batch.push(chunk);
+    batchBytes += chunk.length;
+    if (batchBytes >= WRITE_BATCH_BYTES) await flush();
+  }
+  await flush();
+}
+
+/** writev may write fewer bytes than asked; returns what is left. */
+function dropWritten(buffers: Buffer[], written: number): Buffer[] {
+  let index = 0;
+  while (index < buffers.length && written >= buffers[index].length) {
+    written -= buffers[index].length;
+    index++;
+  }
+  const rest = buffers.slice(index);
+  if (rest.length && written > 0) rest[0] = rest[0].subarray(written);
+  return rest;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return false;
+    throw error;
+  }
+}

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { sql } from 'kysely';
+import { sql, type Generated } from 'kysely';
 import { InvalidError } from '../core/errors.js';
 import type { Db, Dialect, Executor, JobsTable } from '../db/schema.js';
 import type { ClaimedJob, EnqueueOptions, JobOutcome, JobQueue, JobRecord, QueueStats } from './job-queue.js';
@@ -13,7 +13,7 @@ export interface DbJobQueueOptions {
   readonly backoffMs?: (attempt: number) => number;
 }
 
-type Row = { [K in keyof JobsTable]: JobsTable[K] extends import('kysely').Generated<infer T> ? T : JobsTable[K] };
+type Row = { [K in keyof JobsTable]: JobsTable[K] extends Generated<infer T> ? T : JobsTable[K] };
 
 const MAX_ERROR_LENGTH = 4000;
 

@@ -1,0 +1,127 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { HealthService } from './api/health/health-service.js';
+import type { AriadneConfig } from './config.js';
+import { openDatabase, type Database } from './db/database.js';
+import { migrateToLatest, type SchemaVersion } from './db/migrate.js';
+import { DbJobQueue } from './jobs/db-job-queue.js';
+import type { JobQueue } from './jobs/job-queue.js';
+import { JobHandlers, JobRunner } from './jobs/job-runner.js';
+import type { BlobStore } from './storage/blob-store.js';
+import { LocalBlobStore } from './storage/local-blob-store.js';
+import { createKeyring, loadOrCreateMasterKey, masterKeyFromHex, type MasterKeyring } from './storage/master-key.js';
+import { VERSION } from './version.js';
+
+/** What a process does: `all` (the single-node default) serves HTTP and runs jobs; `api` and `worker` split them. */
+export type Role = 'all' | 'api' | 'worker';
+
+export interface Container {
+  readonly config: AriadneConfig;
+  readonly role: Role;
+  readonly logger: Logger;
+  readonly database: Database;
+  readonly schema: SchemaVersion;
+  readonly keyring: MasterKeyring;
+  readonly blobStore: BlobStore;
+  readonly queue: JobQueue;
+  readonly jobHandlers: JobHandlers;
+  /** Present when this process runs jobs (roles `all` and `worker`); started by `start()`. */
+  readonly runner: JobRunner | undefined;
+  readonly health: HealthService;
+  readonly version: string;
+  /** Starts background work (the job runner). Call after every job handler is registered. */
+  start(): void;
+  /** Stops background work (waiting up to the shutdown timeout for running jobs), then closes every resource. */
+  close(): Promise<void>;
+}
+
+export interface ContainerOptions {
+  readonly role: Role;
+  readonly logger: Logger;
+}
+
+/**
+ * The one composition root: builds every adapter from the configuration and hands each module the ports it needs.
+ * Nothing else constructs adapters. On failure, whatever was opened is closed again.
+ */
+export async function createContainer(config: AriadneConfig, options: ContainerOptions): Promise<Container> {
+  const { logger, role } = options;
+  const opened: Array<() => Promise<void>> = [];
+  try {
+    const database = await openDatabase(config.database);
+    opened.push(() => database.close());
+    const schema = await migrateToLatest(database.db as Kysely<unknown>, database.dialect);
+    logger.info({ dialect: database.dialect, schemaVersion: schema.version, latest: schema.latest }, 'database ready');
+
+    const keyring = await openKeyring(config);
+    const blobStore = await openBlobStore(config, keyring);
+    opened.push(() => blobStore.close());
+    logger.info({ blobStore: blobStore.kind, masterKeyId: keyring.current.id }, 'blob store ready');
+
+    const queue = new DbJobQueue({ db: database.db, dialect: database.dialect, defaultMaxAttempts: config.jobs.maxAttempts });
+    const jobHandlers = new JobHandlers();
+    const runner =
+      role === 'api'
+        ? undefined
+        : new JobRunner({
+            queue,
+            handlers: jobHandlers,
+            concurrency: config.jobs.concurrency,
+            leaseMs: config.jobs.leaseMs,
+            pollMs: config.jobs.pollMs,
+            logger: logger.child({ component: 'jobs' }),
+          });
+    const startedAt = Date.now();
+    const health = new HealthService({ database, blobStore, queue, runner, version: VERSION, startedAt });
+
+    let closed = false;
+    return {
+      config,
+      role,
+      logger,
+      database,
+      schema,
+      keyring,
+      blobStore,
+      queue,
+      jobHandlers,
+      runner,
+      health,
+      version: VERSION,
+      start() {
+        runner?.start();
+      },
+      async close() {
+        if (closed) return;
+        closed = true;
+        if (runner) await runner.stop(config.shutdownTimeoutMs);
+        for (const close of opened.reverse()) await close();
+      },
+    };
+  } catch (error) {
+    for (const close of opened.reverse()) await close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function openKeyring(config: AriadneConfig): Promise<MasterKeyring> {
+  const key = config.masterKey.source === 'env' ? masterKeyFromHex(config.masterKey.hex) : await loadOrCreateMasterKey(config.masterKey.path);
+  return createKeyring(key);
+}
+
+async function openBlobStore(config: AriadneConfig, keyring: MasterKeyring): Promise<BlobStore> {
+  const c = config.blobStore;
+  if (c.kind === 'local') return LocalBlobStore.open({ root: c.root, keyring });
+  // Loaded only when configured: the AWS SDK is large and the single-node default never needs it.
+  const { S3BlobStore } = await import('./storage/s3-blob-store.js');
+  return S3BlobStore.open({
+    keyring,
+    bucket: c.bucket,
+    region: c.region,
+    endpoint: c.endpoint,
+    forcePathStyle: c.forcePathStyle,
+    prefix: c.prefix,
+    credentials: c.accessKeyId && c.secretAccessKey ? { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey } : undefined,
+    tmpDir: config.dataDir,
+  });
+}

@@ -1,16 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
-import { pipeline as pipelineAsync } from 'node:stream/promises';
 
-import { AriadneError, InvalidError, NotFoundError, UnavailableError } from '../core/errors.js';
-import { assertSha256, readAll, shardedKey, toReadable } from './blob-store.js';
+import { AriadneError, NotFoundError, UnavailableError } from '../core/errors.js';
+import { assertSha256, readAll, shardedKey } from './blob-store.js';
 import type { BlobStore, PutResult } from './blob-store.js';
-import { OpenStream, SealStream } from './envelope.js';
+import { OpenStream } from './envelope.js';
+import { sealToFile } from './seal-to-file.js';
 import type { MasterKeyring } from './master-key.js';
 import { describeError, errnoCode, syncDirectory } from './fs-util.js';
 import { DEFAULT_STALE_TEMP_MS, removeStaleTempFiles, tempFileName } from './temp-files.js';
@@ -25,8 +24,6 @@ export interface LocalBlobStoreOptions {
   staleTempMs?: number;
 }
 
-/** Writes are coalesced into writev calls of about this size (the sealer emits a segment and its tag separately). */
-const WRITE_BATCH_BYTES = 1024 * 1024;
 const READ_CHUNK_BYTES = 1024 * 1024;
 /** Filesystems without hard links answer one of these; the store then falls back to check-then-rename. */
 const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK']);
@@ -80,30 +77,16 @@ export class LocalBlobStore implements BlobStore {
     this.assertOpen();
     if (options.expectedSha256 !== undefined) assertSha256(options.expectedSha256, 'expectedSha256');
     const tmpPath = join(this.tmpDir, tempFileName());
-    let handle: FileHandle | undefined;
     try {
-      handle = await open(tmpPath, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
-      const seal = new SealStream(this.keyring, { segmentSizeLog2: this.segmentSizeLog2 });
-      const file = handle;
-      await pipelineAsync(toReadable(source), seal, async (envelope: AsyncIterable<Buffer>) => writeBatched(file, envelope));
-      await handle.sync();
-      await handle.close();
-      handle = undefined;
-      const sha256 = seal.sha256();
-      const size = seal.size;
-      if (options.expectedSha256 !== undefined && options.expectedSha256 !== sha256) {
-        throw new InvalidError(`content SHA-256 is ${sha256}, expected ${options.expectedSha256}; nothing was stored`, {
-          expectedSha256: options.expectedSha256,
-          actualSha256: sha256,
-        });
-      }
-      const finalPath = this.blobPath(sha256);
-      const created = await this.publish(tmpPath, finalPath);
-      return { sha256, size, created };
+      const sealed = await sealToFile(source, tmpPath, this.keyring, {
+        expectedSha256: options.expectedSha256,
+        segmentSizeLog2: this.segmentSizeLog2,
+      });
+      const created = await this.publish(tmpPath, this.blobPath(sealed.sha256));
+      return { sha256: sealed.sha256, size: sealed.size, created };
     } catch (error) {
       throw this.wrap(error, 'put');
     } finally {
-      await handle?.close().catch(() => undefined);
       // After a successful link the temporary name is a second link to the blob; after a failure it is garbage.
       // Either way it goes (should unlink itself fail, the next open's stale-file sweep removes it).
       await unlink(tmpPath).catch(() => undefined);
@@ -208,38 +191,6 @@ export class LocalBlobStore implements BlobStore {
     }
     return error instanceof Error ? error : new Error(String(error));
   }
-}
-
-async function writeBatched(handle: FileHandle, chunks: AsyncIterable<Buffer>): Promise<void> {
-  let batch: Buffer[] = [];
-  let batchBytes = 0;
-  const flush = async () => {
-    let buffers = batch;
-    batch = [];
-    batchBytes = 0;
-    while (buffers.length) {
-      const { bytesWritten } = await handle.writev(buffers);
-      buffers = dropWritten(buffers, bytesWritten);
-    }
-  };
-  for await (const chunk of chunks) {
-    batch.push(chunk);
-    batchBytes += chunk.length;
-    if (batchBytes >= WRITE_BATCH_BYTES) await flush();
-  }
-  await flush();
-}
-
-/** writev may write fewer bytes than asked; returns what is left. */
-function dropWritten(buffers: Buffer[], written: number): Buffer[] {
-  let index = 0;
-  while (index < buffers.length && written >= buffers[index].length) {
-    written -= buffers[index].length;
-    index++;
-  }
-  const rest = buffers.slice(index);
-  if (rest.length && written > 0) rest[0] = rest[0].subarray(written);
-  return rest;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -179,7 +179,7 @@ export function blobStoreContract(name: string, factory: () => Promise<BlobStore
     it('detects an intact envelope of other bytes moved under an address', async () => {
       const a = await store.put(Buffer.from('first blob'));
       const b = await store.put(Buffer.from('second blob'));
-      let envelopeOfA = Buffer.alloc(0);
+      let envelopeOfA: Buffer = Buffer.alloc(0);
       await harness.rewriteStored(a.sha256, (stored) => (envelopeOfA = stored));
       await harness.rewriteStored(b.sha256, () => envelopeOfA);
       const error = await rejection(store.getBuffer(b.sha256));

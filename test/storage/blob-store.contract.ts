@@ -67,8 +67,9 @@ function flipByte(offset: (length: number) => number) {
   };
 }
 
-export function blobStoreContract(name: string, factory: () => Promise<BlobStoreHarness>): void {
-  describe(`BlobStore contract: ${name}`, () => {
+/** `skip`: a reason from `missing()` (test/support/requirements.ts) when the backend cannot run here. */
+export function blobStoreContract(name: string, factory: () => Promise<BlobStoreHarness>, options: { skip?: string } = {}): void {
+  describe.skipIf(options.skip !== undefined)(`BlobStore contract: ${name}`, () => {
     let harness: BlobStoreHarness;
     let store: BlobStore;
 

@@ -97,6 +97,8 @@ export class S3BlobStore implements BlobStore {
   private readonly segmentSizeLog2: number | undefined;
   private readonly where: string;
   private closed = false;
+  /** Uploads in progress in this process, by object key (see inTurn). */
+  private readonly uploading = new Map<string, Promise<void>>();
 
   private constructor(options: S3BlobStoreOptions, spoolDir: string, staleTempFilesRemoved: number) {
     this.bucket = options.bucket;
@@ -165,14 +167,34 @@ export class S3BlobStore implements BlobStore {
         segmentSizeLog2: this.segmentSizeLog2,
       });
       const key = this.objectKey(sealed.sha256);
-      if (await this.exists(key)) return { sha256: sealed.sha256, size: sealed.size, created: false };
-      if (sealed.envelopeBytes <= this.partSize) await this.uploadWhole(spoolPath, key, sealed.envelopeBytes);
-      else await this.uploadMultipart(spoolPath, key, sealed.envelopeBytes);
-      return { sha256: sealed.sha256, size: sealed.size, created: true };
+      // Puts of the same content from this process take turns: the second finds the object and uploads nothing.
+      // (Across processes S3 makes each PUT atomic, so racing uploads still leave one whole object.)
+      const created = await this.inTurn(key, async () => {
+        if (await this.exists(key)) return false;
+        if (sealed.envelopeBytes <= this.partSize) await this.uploadWhole(spoolPath, key, sealed.envelopeBytes);
+        else await this.uploadMultipart(spoolPath, key, sealed.envelopeBytes);
+        return true;
+      });
+      return { sha256: sealed.sha256, size: sealed.size, created };
     } catch (error) {
       throw this.wrap(error, 'put');
     } finally {
       await unlink(spoolPath).catch(() => undefined);
+    }
+  }
+
+  private async inTurn<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.uploading.get(key) ?? Promise.resolve();
+    const run = previous.then(task, task);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.uploading.set(key, settled);
+    try {
+      return await run;
+    } finally {
+      if (this.uploading.get(key) === settled) this.uploading.delete(key);
     }
   }
 

@@ -1,0 +1,154 @@
+import { open, stat } from 'node:fs/promises';
+import { AriadneError, InvalidError, NotFoundError } from '../core/errors.js';
+import { formatHash256 } from '../core/hash256.js';
+import { DECODABLE_IMAGE_TYPES, ImageDecoder, sniffMediaType } from '../media/decode.js';
+import { CryptoHasher, cryptoDigestsOf } from './crypto/crypto-hashes.js';
+import { computeImageSignals } from './pdq/image-signals.js';
+import { PdqHasher, type PixelBox } from './pdq/pdq-hasher.js';
+
+/**
+ * Every signal of one file, computed in the calling thread: size, sniffed type, md5/sha1/sha256 in one pass, and for
+ * images PDQ (with dihedral variants and the letterbox-trimmed hash on request). The hash pool runs this in its worker
+ * threads; it can also run directly (tests, tools).
+ */
+
+/** The record form of a file's signals: hex strings, ready for JSON, the database and hash lists. */
+export interface FileSignals {
+  readonly size: number;
+  /** Sniffed from the bytes; `application/octet-stream` when unknown. */
+  readonly mime: string;
+  readonly md5: string;
+  readonly sha1: string;
+  readonly sha256: string;
+  /** PDQ hex of the image, or null for files that are not (decodable) images. */
+  readonly pdq: string | null;
+  readonly quality: number | null;
+  /** The eight dihedral variants (original, rot90, rot180, rot270, flipX, flipY, flipPlus1, flipMinus1), on request. */
+  readonly pdqDihedral?: readonly string[];
+  /** PDQ of the content inside uniform (letterbox) bars, when the image has them. */
+  readonly trimmed?: { readonly pdq: string; readonly quality: number; readonly box: PixelBox; readonly pdqDihedral?: readonly string[] };
+  /** Pixel size of the decoded image. */
+  readonly width?: number;
+  readonly height?: number;
+  /**
+   * Why an image could not be decoded (corrupt, truncated, unsupported variant). The exact hashes are still valid;
+   * pdq is null.
+   */
+  readonly imageError?: string;
+}
+
+export interface FileSignalOptions {
+  /** Add the eight dihedral PDQ variants. */
+  readonly dihedral?: boolean;
+  /** Look for letterbox bars and hash the content inside them (default true). */
+  readonly letterbox?: boolean;
+}
+
+export interface FileHasherOptions {
+  /** Images larger than this many bytes get only the exact hashes (default 256 MiB). Other files stream. */
+  readonly maxImageBytes?: number;
+  /** Refuse to decode images with more pixels than this (default 16383²). */
+  readonly maxPixels?: number;
+}
+
+const OCTET_STREAM = 'application/octet-stream';
+const SNIFF_BYTES = 64 * 1024;
+const STREAM_CHUNK = 1024 * 1024;
+
+/** Owns a decoder and a PDQ hasher with their buffers: one per thread. */
+export class FileHasher {
+  private readonly decoder: ImageDecoder;
+  private readonly pdq = new PdqHasher();
+  private readonly maxImageBytes: number;
+
+  constructor(options: FileHasherOptions = {}) {
+    this.decoder = new ImageDecoder({ maxPixels: options.maxPixels });
+    this.maxImageBytes = options.maxImageBytes ?? 256 * 1024 * 1024;
+  }
+
+  /** Signals of bytes in memory. */
+  async hashBytes(bytes: Uint8Array, options: FileSignalOptions = {}): Promise<FileSignals> {
+    const mime = (await sniffMediaType(bytes))?.mime ?? OCTET_STREAM;
+    const digests = cryptoDigestsOf(bytes);
+    if (!DECODABLE_IMAGE_TYPES.has(mime) || bytes.length > this.maxImageBytes) return { ...digests, mime, pdq: null, quality: null };
+    return { ...digests, mime, ...(await this.imageSignals(bytes, mime, options)) };
+  }
+
+  /**
+   * Signals of a file. Images (by their bytes) up to maxImageBytes are read whole and decoded; anything else is
+   * streamed through the digests in 1 MiB chunks, so a large video never sits in memory.
+   * Throws NotFoundError when the file does not exist, InvalidError when it cannot be read as a regular file.
+   */
+  async hashFile(path: string, options: FileSignalOptions = {}): Promise<FileSignals> {
+    const info = await stat(path).catch((error: unknown) => {
+      throw readError(path, error);
+    });
+    if (!info.isFile()) throw new InvalidError(`${path}: not a regular file${info.isDirectory() ? ' (a directory)' : ''}`, { path });
+    const handle = await open(path, 'r').catch((error: unknown) => {
+      throw readError(path, error);
+    });
+    try {
+      const head = Buffer.alloc(Math.min(SNIFF_BYTES, info.size));
+      const { bytesRead } = await handle.read(head, 0, head.length, 0);
+      const mime = (await sniffMediaType(head.subarray(0, bytesRead)))?.mime ?? OCTET_STREAM;
+      if (DECODABLE_IMAGE_TYPES.has(mime) && info.size <= this.maxImageBytes) {
+        const bytes = await handle.readFile();
+        const digests = cryptoDigestsOf(bytes);
+        return { ...digests, mime, ...(await this.imageSignals(bytes, mime, options)) };
+      }
+      const hasher = new CryptoHasher();
+      const chunk = Buffer.allocUnsafe(STREAM_CHUNK);
+      for (let position = 0; ; ) {
+        const { bytesRead: n } = await handle.read(chunk, 0, chunk.length, position);
+        if (n === 0) break;
+        hasher.update(chunk.subarray(0, n));
+        position += n;
+      }
+      return { ...hasher.digest(), mime, pdq: null, quality: null };
+    } catch (error) {
+      throw error instanceof AriadneError ? error : readError(path, error);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async imageSignals(
+    bytes: Uint8Array,
+    mime: string,
+    options: FileSignalOptions,
+  ): Promise<Pick<FileSignals, 'pdq' | 'quality' | 'pdqDihedral' | 'trimmed' | 'width' | 'height' | 'imageError'>> {
+    let image;
+    try {
+      image = await this.decoder.decode(bytes, { mime });
+    } catch (error) {
+      if (error instanceof InvalidError) return { pdq: null, quality: null, imageError: error.message };
+      throw error;
+    }
+    const signals = computeImageSignals(this.pdq, image, { dihedral: options.dihedral, letterbox: options.letterbox });
+    const hex = (list: readonly Uint8Array[] | undefined) => list?.map((h) => formatHash256(h));
+    return {
+      pdq: formatHash256(signals.pdq),
+      quality: signals.quality,
+      ...(options.dihedral ? { pdqDihedral: hex(signals.dihedral) } : {}),
+      ...(signals.trimmed
+        ? {
+            trimmed: {
+              pdq: formatHash256(signals.trimmed.pdq),
+              quality: signals.trimmed.quality,
+              box: signals.trimmed.box,
+              ...(options.dihedral ? { pdqDihedral: hex(signals.trimmed.dihedral) } : {}),
+            },
+          }
+        : {}),
+      width: image.width,
+      height: image.height,
+    };
+  }
+}
+
+function readError(path: string, error: unknown): AriadneError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return new NotFoundError(`${path}: no such file`, { path });
+  const reason = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (error as Error)?.message ?? String(error);
+  return new InvalidError(`${path}: cannot read: ${reason}`, { path, code });
+}

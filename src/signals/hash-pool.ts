@@ -1,0 +1,211 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import {
+  AriadneError,
+  ConfigError,
+  ConflictError,
+  ForbiddenError,
+  IntegrityError,
+  InvalidError,
+  NotFoundError,
+  UnauthenticatedError,
+  UnavailableError,
+  type ErrorKind,
+} from '../core/errors.js';
+import type { FileSignalOptions, FileSignals } from './file-hasher.js';
+
+/**
+ * A pool of worker threads that read, decode and hash files (or buffers) off the main thread: md5, sha1, sha256 in
+ * one pass, and PDQ for images. sharp runs one libvips thread per call here, so parallelism comes from the workers:
+ * by default one per available core.
+ *
+ * Tasks queue in order and go to the first idle worker. A worker that dies fails its task with UnavailableError and
+ * is replaced. Idle workers do not keep the process alive; close() ends them.
+ */
+
+export type HashResult = FileSignals;
+
+export interface HashPoolOptions {
+  /** Number of worker threads (default os.availableParallelism()). */
+  readonly size?: number;
+  /** The worker script (default: the compiled hash-worker.js, see resolveWorkerScript). */
+  readonly workerUrl?: URL;
+}
+
+/** Messages between the pool and its workers. */
+export type WorkerRequest = {
+  readonly id: number;
+  readonly source: { readonly kind: 'file'; readonly path: string } | { readonly kind: 'bytes'; readonly bytes: ArrayBuffer };
+  readonly options: FileSignalOptions;
+};
+export type WorkerReply =
+  | { readonly id: number; readonly ok: true; readonly result: FileSignals }
+  | { readonly id: number; readonly ok: false; readonly error: { readonly kind: ErrorKind | 'internal'; readonly message: string; readonly details?: Record<string, unknown> } };
+
+interface Task {
+  readonly request: WorkerRequest;
+  readonly transfer: ArrayBuffer[];
+  resolve(result: FileSignals): void;
+  reject(error: unknown): void;
+}
+
+interface Slot {
+  worker: Worker;
+  task: Task | undefined;
+}
+
+export class HashPool {
+  readonly size: number;
+  private readonly workerUrl: URL;
+  private readonly slots: Slot[] = [];
+  private readonly queue: Task[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(options: HashPoolOptions = {}) {
+    const size = options.size ?? availableParallelism();
+    if (!Number.isInteger(size) || size < 1) throw new InvalidError(`hash pool size must be a positive integer, got ${size}`);
+    this.size = size;
+    this.workerUrl = options.workerUrl ?? resolveWorkerScript();
+    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+  }
+
+  /** Hashes a file by path (read in the worker). */
+  hashFile(path: string, options: FileSignalOptions = {}): Promise<HashResult> {
+    return this.submit({ kind: 'file', path: resolve(path) }, options, []);
+  }
+
+  /** Hashes bytes in memory (copied to the worker; the caller's buffer stays usable). */
+  hashBuffer(bytes: Uint8Array, options: FileSignalOptions = {}): Promise<HashResult> {
+    // A copy of exactly these bytes, transferred (Buffer#slice would share memory, and transferring would detach it).
+    const copy = new Uint8Array(bytes.length);
+    copy.set(bytes);
+    return this.submit({ kind: 'bytes', bytes: copy.buffer }, options, [copy.buffer]);
+  }
+
+  /** Tasks waiting for a worker (not counting those running). */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /** Ends the workers; queued tasks fail with UnavailableError. Running tasks are abandoned (their promises reject). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const error = new UnavailableError('hash pool closed');
+    for (const task of this.queue.splice(0)) task.reject(error);
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        const task = slot.task;
+        slot.task = undefined;
+        task?.reject(error);
+        await slot.worker.terminate();
+      }),
+    );
+  }
+
+  private submit(source: WorkerRequest['source'], options: FileSignalOptions, transfer: ArrayBuffer[]): Promise<HashResult> {
+    if (this.closed) return Promise.reject(new UnavailableError('hash pool closed'));
+    return new Promise<HashResult>((resolvePromise, rejectPromise) => {
+      const request: WorkerRequest = { id: this.nextId++, source, options: { dihedral: options.dihedral, letterbox: options.letterbox } };
+      this.queue.push({ request, transfer, resolve: resolvePromise, reject: rejectPromise });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (this.queue.length === 0) return;
+      if (slot.task) continue;
+      const task = this.queue.shift()!;
+      slot.task = task;
+      slot.worker.ref();
+      slot.worker.postMessage(task.request, task.transfer);
+    }
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(this.workerUrl);
+    const slot: Slot = { worker, task: undefined };
+    worker.unref();
+    worker.on('message', (reply: WorkerReply) => {
+      const task = slot.task;
+      if (!task || task.request.id !== reply.id) return;
+      slot.task = undefined;
+      worker.unref();
+      if (reply.ok) task.resolve(reply.result);
+      else task.reject(errorFromReply(reply.error));
+      this.dispatch();
+    });
+    const fail = (reason: string) => {
+      const task = slot.task;
+      slot.task = undefined;
+      task?.reject(new UnavailableError(`hash worker failed: ${reason}`));
+      if (this.closed) return;
+      const index = this.slots.indexOf(slot);
+      if (index >= 0) this.slots[index] = this.spawn();
+      this.dispatch();
+    };
+    worker.on('error', (error) => fail(error.message));
+    worker.on('exit', (code) => {
+      if (!this.closed && this.slots.includes(slot)) fail(`exited with code ${code}`);
+    });
+    return slot;
+  }
+}
+
+function errorFromReply(error: { kind: ErrorKind | 'internal'; message: string; details?: Record<string, unknown> }): Error {
+  switch (error.kind) {
+    case 'invalid':
+      return new InvalidError(error.message, error.details);
+    case 'not_found':
+      return new NotFoundError(error.message, error.details);
+    case 'forbidden':
+      return new ForbiddenError(error.message, error.details);
+    case 'unauthenticated':
+      return new UnauthenticatedError(error.message);
+    case 'conflict':
+      return new ConflictError(error.message, error.details);
+    case 'integrity':
+      return new IntegrityError(error.message, error.details);
+    case 'unavailable':
+      return new UnavailableError(error.message, error.details);
+    case 'config':
+      return new ConfigError(String(error.details?.setting ?? 'hash worker'), error.message);
+    default:
+      return new Error(`hash worker: ${error.message}`);
+  }
+}
+
+/**
+ * Where the worker script is. From compiled code (dist/src/signals/hash-pool.js) it is the sibling hash-worker.js.
+ * From TypeScript sources (vitest runs src/ directly, and Node 20 cannot run .ts in a worker) it is the compiled
+ * file of the same path under dist/ at the project root, which `npm run build` writes (the test command builds first).
+ */
+export function resolveWorkerScript(moduleUrl: string = import.meta.url, name = 'hash-worker'): URL {
+  const sibling = new URL(`./${name}.js`, moduleUrl);
+  if (moduleUrl.endsWith('.js') && existsSync(fileURLToPath(sibling))) return sibling;
+  const sourceDir = dirname(fileURLToPath(moduleUrl));
+  const root = findProjectRoot(sourceDir);
+  if (!root) throw new UnavailableError(`cannot find the project root above ${sourceDir} to locate the compiled ${name}.js`);
+  const compiled = join(root, 'dist', relative(root, sourceDir), `${name}.js`);
+  if (!existsSync(compiled)) {
+    throw new UnavailableError(`the compiled hash worker is missing (${compiled}): run \`npm run build\` first`);
+  }
+  return pathToFileURL(compiled);
+}
+
+function findProjectRoot(start: string): string | undefined {
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'tsconfig.build.json'))) return dir;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/** True when the error came from a worker's typed failure (a bad file), as opposed to a pool or worker fault. */
+export function isFileError(error: unknown): boolean {
+  return error instanceof AriadneError && error.kind !== 'unavailable';
+}

@@ -1,0 +1,97 @@
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syntheticJpeg, syntheticPixels } from '../../bench/hash-corpus.js';
+import { InvalidError, NotFoundError, UnavailableError } from '../../src/core/errors.js';
+import { FileHasher } from '../../src/signals/file-hasher.js';
+import { HashPool, resolveWorkerScript } from '../../src/signals/hash-pool.js';
+import { cryptoDigestsOf } from '../../src/signals/crypto/crypto-hashes.js';
+
+describe('HashPool', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ariadne-pool-'));
+  const files: string[] = [];
+  let pool: HashPool;
+
+  beforeAll(async () => {
+    for (let i = 0; i < 6; i++) {
+      const path = join(dir, `image-${i}.jpg`);
+      writeFileSync(path, await syntheticJpeg(320 + i * 16, 240, 100 + i));
+      files.push(path);
+    }
+    const barred = syntheticPixels(300, 200, 9);
+    const letterboxed = join(dir, 'letterboxed.png');
+    writeFileSync(letterboxed, await sharp(barred.data, { raw: { width: 300, height: 200, channels: 3 } }).extend({ top: 60, bottom: 60, background: '#000' }).png().toBuffer());
+    files.push(letterboxed);
+    const text = join(dir, 'notes.txt');
+    writeFileSync(text, 'not an image\n'.repeat(1000));
+    files.push(text);
+    pool = new HashPool({ size: 2 });
+  });
+
+  afterAll(async () => {
+    await pool?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('resolves the compiled worker script (dist/) when running from TypeScript sources', () => {
+    const url = resolveWorkerScript();
+    expect(url.pathname).toMatch(/\/dist\/src\/signals\/hash-worker\.js$/);
+  });
+
+  it('hashes files in worker threads exactly as the same code does in this thread', async () => {
+    const local = new FileHasher();
+    const options = { dihedral: true };
+    const [pooled, inThread] = await Promise.all([
+      Promise.all(files.map((file) => pool.hashFile(file, options))),
+      (async () => {
+        const out = [];
+        for (const file of files) out.push(await local.hashFile(file, options));
+        return out;
+      })(),
+    ]);
+    expect(pooled).toEqual(inThread);
+    expect(pooled[0].mime).toBe('image/jpeg');
+    expect(pooled[0].pdq).toMatch(/^[0-9a-f]{64}$/);
+    expect(pooled[0].pdqDihedral).toHaveLength(8);
+    expect(pooled[0].pdqDihedral![0]).toBe(pooled[0].pdq);
+    expect(pooled[6].trimmed?.box).toEqual({ left: 0, top: 60, width: 300, height: 200 });
+    expect(pooled[7]).toMatchObject({ mime: 'application/octet-stream', pdq: null, quality: null });
+    expect(pooled[7].size).toBe(13000);
+    const bytes = readFileSync(files[0]);
+    expect(pooled[0]).toMatchObject(cryptoDigestsOf(bytes));
+  });
+
+  it('hashes buffers, leaving the caller\'s buffer usable', async () => {
+    const bytes = readFileSync(files[1]);
+    const result = await pool.hashBuffer(bytes);
+    expect(bytes.length).toBeGreaterThan(0);
+    expect(result).toEqual(await new FileHasher().hashBytes(bytes));
+    expect(result.pdqDihedral).toBeUndefined();
+  });
+
+  it('reports missing and unreadable files as typed errors, and corrupt images as imageError', async () => {
+    await expect(pool.hashFile(join(dir, 'missing.jpg'))).rejects.toBeInstanceOf(NotFoundError);
+    const sub = join(dir, 'a-folder');
+    mkdirSync(sub, { recursive: true });
+    await expect(pool.hashFile(sub)).rejects.toBeInstanceOf(InvalidError);
+    await expect(pool.hashFile(sub)).rejects.toThrow(/not a regular file/);
+    const broken = join(dir, 'broken.jpg');
+    const jpeg = readFileSync(files[2]);
+    writeFileSync(broken, jpeg.subarray(0, jpeg.length >> 1));
+    const result = await pool.hashFile(broken);
+    expect(result).toMatchObject({ mime: 'image/jpeg', pdq: null, quality: null });
+    expect(result.imageError).toMatch(/cannot decode image/);
+    expect(result.sha256).toBe(cryptoDigestsOf(jpeg.subarray(0, jpeg.length >> 1)).sha256);
+  });
+
+  it('runs many tasks through a small pool and refuses work once closed', async () => {
+    const small = new HashPool({ size: 1 });
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => small.hashFile(files[i % 6])));
+    expect(results.map((r) => r.pdq)).toEqual(Array.from({ length: 12 }, (_, i) => results[i % 6].pdq));
+    await small.close();
+    await expect(small.hashFile(files[0])).rejects.toBeInstanceOf(UnavailableError);
+    expect(() => new HashPool({ size: 0 })).toThrow(InvalidError);
+  });
+});

@@ -34,11 +34,19 @@ export interface AriadneConfig {
   readonly http: {
     readonly host: string;
     readonly port: number;
-    readonly tls: { readonly certPath: string; readonly keyPath: string } | undefined;
+    /** `clientCaPath`: when set, every client must present a certificate signed by this CA (mutual TLS). */
+    readonly tls: { readonly certPath: string; readonly keyPath: string; readonly clientCaPath?: string } | undefined;
     readonly bodyLimitBytes: number;
   };
   readonly jobs: { readonly concurrency: number; readonly leaseMs: number; readonly pollMs: number; readonly maxAttempts: number };
   readonly hashThreads: number;
+  readonly auth: {
+    readonly sessionIdleMs: number;
+    readonly sessionMaxMs: number;
+    readonly loginMaxFailures: number;
+    readonly loginLockMs: number;
+    readonly loginRatePerMinute: number;
+  };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly shutdownTimeoutMs: number;
 }
@@ -64,6 +72,12 @@ export const SETTINGS = {
   ARIADNE_PORT: 'HTTP port (default 8080; 0 picks a free port)',
   ARIADNE_TLS_CERT: 'TLS certificate file (PEM); set with ARIADNE_TLS_KEY to serve HTTPS',
   ARIADNE_TLS_KEY: 'TLS private key file (PEM)',
+  ARIADNE_TLS_CLIENT_CA: 'CA certificate file (PEM): when set, clients must present a certificate it signed (mutual TLS); needs ARIADNE_TLS_CERT',
+  ARIADNE_SESSION_IDLE_MINUTES: 'a session ends after this many minutes without a request (default 30)',
+  ARIADNE_SESSION_MAX_HOURS: 'a session ends this many hours after login, whatever its use (default 12)',
+  ARIADNE_LOGIN_MAX_FAILURES: 'failed logins for one account name before it is locked (default 5)',
+  ARIADNE_LOGIN_LOCK_MINUTES: 'how long an account name stays locked after repeated failures (default 15)',
+  ARIADNE_LOGIN_RATE_PER_MINUTE: 'login attempts allowed per client address per minute (default 20)',
   ARIADNE_BODY_LIMIT_MB: 'largest JSON request body in MiB (default 16)',
   ARIADNE_JOB_CONCURRENCY: 'jobs run at once by one worker process (default 2)',
   ARIADNE_JOB_LEASE_MS: 'how long a running job is held before another process may take it over (default 30000)',
@@ -108,6 +122,11 @@ export function loadConfig(options: LoadConfigOptions = {}): AriadneConfig {
   if (certPath !== undefined && keyPath !== undefined) {
     tls = { certPath: existingFile('ARIADNE_TLS_CERT', resolve(cwd, certPath)), keyPath: existingFile('ARIADNE_TLS_KEY', resolve(cwd, keyPath)) };
   }
+  const clientCa = get('ARIADNE_TLS_CLIENT_CA');
+  if (clientCa !== undefined) {
+    if (tls === undefined) throw new ConfigError('ARIADNE_TLS_CLIENT_CA', 'mutual TLS needs ARIADNE_TLS_CERT and ARIADNE_TLS_KEY as well');
+    tls = { ...tls, clientCaPath: existingFile('ARIADNE_TLS_CLIENT_CA', resolve(cwd, clientCa)) };
+  }
   const cpuCount = options.cpuCount ?? 1;
   return {
     dataDir,
@@ -127,6 +146,13 @@ export function loadConfig(options: LoadConfigOptions = {}): AriadneConfig {
       maxAttempts: int(get, 'ARIADNE_JOB_MAX_ATTEMPTS', 5, 1, 100),
     },
     hashThreads: int(get, 'ARIADNE_HASH_THREADS', Math.max(1, cpuCount), 1, 256),
+    auth: {
+      sessionIdleMs: int(get, 'ARIADNE_SESSION_IDLE_MINUTES', 30, 1, 1440) * 60_000,
+      sessionMaxMs: int(get, 'ARIADNE_SESSION_MAX_HOURS', 12, 1, 168) * 3_600_000,
+      loginMaxFailures: int(get, 'ARIADNE_LOGIN_MAX_FAILURES', 5, 1, 100),
+      loginLockMs: int(get, 'ARIADNE_LOGIN_LOCK_MINUTES', 15, 1, 1440) * 60_000,
+      loginRatePerMinute: int(get, 'ARIADNE_LOGIN_RATE_PER_MINUTE', 20, 1, 10_000),
+    },
     logLevel: oneOf(get, 'ARIADNE_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     shutdownTimeoutMs: int(get, 'ARIADNE_SHUTDOWN_TIMEOUT_MS', 30_000, 100, 3_600_000),
   };

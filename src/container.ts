@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { HealthService } from './api/health/health-service.js';
+import { createAccessModule, type AccessModule } from './auth/access-module.js';
 import type { AriadneConfig } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrateToLatest, type SchemaVersion } from './db/migrate.js';
@@ -28,6 +29,8 @@ export interface Container {
   /** Present when this process runs jobs (roles `all` and `worker`); started by `start()`. */
   readonly runner: JobRunner | undefined;
   readonly health: HealthService;
+  /** Authentication, access policy, user administration and the audit trail. */
+  readonly access: AccessModule;
   readonly version: string;
   /** Starts background work (the job runner). Call after every job handler is registered. */
   start(): void;
@@ -71,6 +74,14 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
             pollMs: config.jobs.pollMs,
             logger: logger.child({ component: 'jobs' }),
           });
+    const access = createAccessModule({ db: database.db, keyring, settings: config.auth, logger: logger.child({ component: 'auth' }) });
+    if (role !== 'worker' && (await access.needsBootstrap())) {
+      logger.warn(
+        { setup: 'ariadne admin bootstrap --country CC --agency NAME --username NAME' },
+        'no users exist yet: create the first global admin with `ariadne admin bootstrap --country CC --agency NAME --username NAME` (same configuration as this server)',
+      );
+    }
+
     const startedAt = Date.now();
     const health = new HealthService({ database, blobStore, queue, runner, version: VERSION, startedAt });
 
@@ -87,6 +98,7 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       jobHandlers,
       runner,
       health,
+      access,
       version: VERSION,
       start() {
         runner?.start();

@@ -30,7 +30,7 @@ export async function startAriadne(config: AriadneConfig, options: StartOptions)
   try {
     options.registerJobs?.(container.jobHandlers);
     if (options.role !== 'worker') {
-      app = await buildApp({ config, logger, health: container.health, version: container.version });
+      app = await buildApp({ config, logger, health: container.health, version: container.version, access: container.access });
       await app.listen({ host: config.http.host, port: config.http.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.http.port;

@@ -5,7 +5,12 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { AccessModule } from '../auth/access-module.js';
 import type { AriadneConfig } from '../config.js';
+import { registerAccessControl } from './access.js';
+import { adminRoutes } from './admin/admin-routes.js';
+import { auditRoutes } from './audit/audit-routes.js';
+import { authRoutes } from './auth/auth-routes.js';
 import { registerErrorHandler } from './error-handler.js';
 import { healthRoutes } from './health/health-routes.js';
 import type { HealthService } from './health/health-service.js';
@@ -15,6 +20,11 @@ export interface AppDeps {
   readonly logger: FastifyBaseLogger;
   readonly health: HealthService;
   readonly version: string;
+  /**
+   * Authentication, access policy and audit (container.access). Without it nobody can sign in and every route
+   * except the public ones answers 401: the app fails closed.
+   */
+  readonly access?: AccessModule;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -25,7 +35,15 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
-  const https = config.http.tls ? { key: readFileSync(config.http.tls.keyPath), cert: readFileSync(config.http.tls.certPath) } : null;
+  const tls = config.http.tls;
+  const https = tls
+    ? {
+        key: readFileSync(tls.keyPath),
+        cert: readFileSync(tls.certPath),
+        // Mutual TLS: the handshake fails for a client without a certificate signed by the configured CA.
+        ...(tls.clientCaPath ? { ca: readFileSync(tls.clientCaPath), requestCert: true, rejectUnauthorized: true } : {}),
+      }
+    : null;
   const app = Fastify({
     loggerInstance: deps.logger,
     ...(https ? { https } : {}),
@@ -66,6 +84,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     crossOriginResourcePolicy: { policy: 'same-origin' },
   });
 
+  // Before any route: every route must declare its access, and the check runs first on every request.
+  await registerAccessControl(app, { access: deps.access, loginRatePerMinute: config.auth.loginRatePerMinute });
+
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -74,7 +95,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         version: deps.version,
         description: 'Shared database for victim identification: hash matching, investigations, notices.',
       },
-      tags: [{ name: 'system', description: 'Health and service information' }],
+      tags: [
+        { name: 'system', description: 'Health and service information' },
+        { name: 'auth', description: 'Sign-in, sessions, one\'s own account and API tokens' },
+        { name: 'admin', description: 'Countries, agencies, users, certification' },
+        { name: 'audit', description: 'The hash-chained audit trail and statistics' },
+      ],
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: '__Host-ariadne_session', description: 'from POST /api/auth/login; unsafe methods also need the x-csrf-token header' },
+          token: { type: 'http', scheme: 'bearer', description: 'an API token (ariadne_…)' },
+        },
+      },
     },
     transform: jsonSchemaTransform,
   });
@@ -82,7 +114,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerErrorHandler(app);
   await app.register(healthRoutes(deps.health));
+  if (deps.access) {
+    await app.register(authRoutes(deps.access, { loginRatePerMinute: config.auth.loginRatePerMinute }));
+    await app.register(adminRoutes(deps.access));
+    await app.register(auditRoutes(deps.access));
+  }
 
+  // Public by decision: the document describes the API and holds no data (see docs/ARCHITECTURE.md).
   app.get('/api/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () => app.swagger());
   return app;
 }

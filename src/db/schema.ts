@@ -23,8 +23,178 @@ export interface JobsTable {
   finished_at: number | null;
 }
 
+export interface CountriesTable {
+  code: string;
+  name: string;
+  created_at: number;
+}
+
+export interface AgenciesTable {
+  id: Generated<number>;
+  country_code: string;
+  name: string;
+  created_at: number;
+}
+
+export interface UsersTable {
+  id: Generated<number>;
+  /** Lower case, unique. */
+  username: string;
+  agency_id: number;
+  country_code: string;
+  role: 'investigator' | 'country_admin' | 'global_admin' | 'auditor';
+  status: 'active' | 'suspended';
+  /** argon2id PHC string. */
+  password_hash: string;
+  must_change_password: 0 | 1;
+  /** The TOTP secret sealed by auth/secret-box.ts (AES-256-GCM under a key derived from the master key). */
+  totp_secret: string | null;
+  totp_confirmed: 0 | 1;
+  /** The last TOTP time step accepted (replay protection). */
+  totp_last_step: number | null;
+  certified_until: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface RecoveryCodesTable {
+  id: Generated<number>;
+  user_id: number;
+  code_hash: string;
+  created_at: number;
+  used_at: number | null;
+}
+
+export interface SessionsTable {
+  /** SHA-256 (hex) of the session cookie value; the value itself is never stored. */
+  id: string;
+  user_id: number;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  address: string | null;
+  user_agent: string | null;
+}
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  /** SHA-256 (hex) of the token; the token itself is shown once and never stored. */
+  token_hash: string;
+  /** Comma-separated scopes: read, upload, admin. */
+  scopes: string;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+export interface LoginThrottleTable {
+  /** The account name as typed (lower case), whether or not such a user exists. */
+  account: string;
+  failures: number;
+  first_failure_at: number;
+  locked_until: number | null;
+}
+
+export interface AuditLogTable {
+  seq: number;
+  at: number;
+  actor_id: number | null;
+  actor_name: string;
+  actor_country: string | null;
+  action: string;
+  object_type: string | null;
+  object_id: string | null;
+  object_country: string | null;
+  address: string | null;
+  request_id: string | null;
+  /** JSON text. */
+  details: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
+export interface InstanceSettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface MediaItemsTable {
+  id: Generated<number>;
+  sha256: string;
+  sha1: string;
+  md5: string;
+  size: number;
+  mime: string;
+  kind: 'image' | 'video' | 'other';
+  width: number | null;
+  height: number | null;
+  created_at: number;
+}
+
+export interface HashSetsTable {
+  id: Generated<number>;
+  name: string;
+  /** Who supplied the list (agency, programme, export tool). */
+  source: string;
+  /** Licence or handling terms under which it may be used. */
+  terms: string;
+  /** Format it was imported from: pdq-list, vics, icse-csv. */
+  format: string;
+  enabled: 0 | 1;
+  entry_count: number;
+  created_by: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One hash of a media item or of a hash set entry; the in-memory indexes are built from these rows. */
+export interface SignalEntriesTable {
+  id: Generated<number>;
+  signal: 'pdq' | 'md5' | 'sha1' | 'sha256';
+  hash: Buffer;
+  quality: number | null;
+  /** `plain`, `trimmed` (letterbox removed), or a video frame reference. */
+  variant: string;
+  media_id: number | null;
+  set_id: number | null;
+  label: string | null;
+  created_at: number;
+  removed_at: number | null;
+}
+
+/** Append-only log of entry additions and removals; index snapshots record the last seq they reflect. */
+export interface SignalChangesTable {
+  seq: Generated<number>;
+  entry_id: number;
+  op: 'add' | 'remove';
+  at: number;
+}
+
 export interface Schema {
   jobs: JobsTable;
+  instance_settings: InstanceSettingsTable;
+  media_items: MediaItemsTable;
+  hash_sets: HashSetsTable;
+  signal_entries: SignalEntriesTable;
+  signal_changes: SignalChangesTable;
+  countries: CountriesTable;
+  agencies: AgenciesTable;
+  users: UsersTable;
+  recovery_codes: RecoveryCodesTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  login_throttle: LoginThrottleTable;
+  audit_log: AuditLogTable;
+  audit_head: AuditHeadTable;
 }
 
 export type Db = Kysely<Schema>;

@@ -40,7 +40,7 @@ const PAIRS = 8;
 const KEYS = 65536;
 const DEFAULT_MERGE_AT = 65536;
 
-/** Relative costs used to choose between enumeration and a full scan (measured, see bench/index.ts). */
+/** Rough relative costs (estimates, not tuned) for choosing between enumeration and a full scan; results are exact either way. */
 const COST_PER_SCANNED_HASH = 4;
 const COST_PER_POSTING = 1;
 const COST_PER_PROBE = 3;

@@ -158,8 +158,8 @@ export class AuditLog {
   }
 
   /** Counts of entries per action in a time range (for statistics). */
-  async countByAction(range: { from?: number; to?: number; country?: string }): Promise<Record<string, number>> {
-    let q = this.db.selectFrom('audit_log').select(['action', (eb) => eb.fn.countAll<number>().as('n')]);
+  async countByAction(range: { from?: number; to?: number; country?: string }, executor: Executor = this.db): Promise<Record<string, number>> {
+    let q = executor.selectFrom('audit_log').select(['action', (eb) => eb.fn.countAll<number>().as('n')]);
     if (range.from !== undefined) q = q.where('at', '>=', range.from);
     if (range.to !== undefined) q = q.where('at', '<', range.to);
     if (range.country !== undefined) {
@@ -173,10 +173,11 @@ export class AuditLog {
   /**
    * Walks the whole chain from entry 1 and reports the first broken link: a missing sequence number, an entry
    * whose content no longer matches its hash, an entry that does not point at its predecessor's hash, or a head
-   * that does not match the last entry (the newest entries were removed).
+   * that does not match the last entry (the newest entries were removed). Inside a transaction, pass it: on SQLite
+   * the one connection is held by the transaction.
    */
-  async verify(): Promise<AuditVerification> {
-    const head = await this.db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
+  async verify(executor: Executor = this.db): Promise<AuditVerification> {
+    const head = await executor.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
     if (!head) throw new IntegrityError('the audit chain head is missing');
     const headSeq = Number(head.seq);
     let expectedSeq = 1;
@@ -190,7 +191,7 @@ export class AuditLog {
       firstBroken: { seq, reason, message },
     });
     for (;;) {
-      const rows = await this.db
+      const rows = await executor
         .selectFrom('audit_log')
         .selectAll()
         .where('seq', '>=', expectedSeq)

@@ -32,14 +32,14 @@ export class AuditService {
   async verify(ctx: TxContext): Promise<AuditVerification> {
     this.policy.require(ctx.actor, 'audit.read');
     if (!this.policy.auditScope(ctx.actor)?.all) throw new ForbiddenError('verifying the whole audit chain needs an auditor or a global admin');
-    return this.log.verify();
+    return this.log.verify(ctx.tx);
   }
 
   async stats(ctx: TxContext, range: { from?: number; to?: number }): Promise<AuditStats> {
     this.policy.require(ctx.actor, 'stats.read');
     const scope = this.policy.auditScope(ctx.actor)!;
     const country = scope.all ? undefined : scope.country;
-    const actions = await this.log.countByAction({ ...range, country });
+    const actions = await this.log.countByAction({ ...range, country }, ctx.tx);
     let q = ctx.tx
       .selectFrom('users')
       .select([

@@ -1,7 +1,11 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
+import { registerAdminCommand } from './commands/admin.js';
+import { registerAuditCommand } from './commands/audit.js';
 import { registerConfigCommand } from './commands/config.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerTokensCommand } from './commands/tokens.js';
+import { registerUsersCommand } from './commands/users.js';
 
 /** The `ariadne` command tree. Each sub-command lives in commands/ and registers itself here. */
 export function buildProgram(): Command {
@@ -12,5 +16,9 @@ export function buildProgram(): Command {
     .enablePositionalOptions();
   registerServeCommand(program);
   registerConfigCommand(program);
+  registerAdminCommand(program);
+  registerUsersCommand(program);
+  registerTokensCommand(program);
+  registerAuditCommand(program);
   return program;
 }

@@ -37,9 +37,11 @@ export interface AriadneConfig {
     /** `clientCaPath`: when set, every client must present a certificate signed by this CA (mutual TLS). */
     readonly tls: { readonly certPath: string; readonly keyPath: string; readonly clientCaPath?: string } | undefined;
     readonly bodyLimitBytes: number;
+    readonly maxUploadBytes: number;
   };
   readonly jobs: { readonly concurrency: number; readonly leaseMs: number; readonly pollMs: number; readonly maxAttempts: number };
   readonly hashThreads: number;
+  readonly index: { readonly refreshMs: number; readonly snapshotMs: number };
   readonly auth: {
     readonly sessionIdleMs: number;
     readonly sessionMaxMs: number;
@@ -79,11 +81,14 @@ export const SETTINGS = {
   ARIADNE_LOGIN_LOCK_MINUTES: 'how long an account name stays locked after repeated failures (default 15)',
   ARIADNE_LOGIN_RATE_PER_MINUTE: 'login attempts allowed per client address per minute (default 20)',
   ARIADNE_BODY_LIMIT_MB: 'largest JSON request body in MiB (default 16)',
+  ARIADNE_MAX_UPLOAD_MB: 'largest file accepted in one multipart upload, in MiB (default 2048)',
   ARIADNE_JOB_CONCURRENCY: 'jobs run at once by one worker process (default 2)',
   ARIADNE_JOB_LEASE_MS: 'how long a running job is held before another process may take it over (default 30000)',
   ARIADNE_JOB_POLL_MS: 'how often an idle worker looks for jobs (default 500)',
   ARIADNE_JOB_MAX_ATTEMPTS: 'attempts before a job is recorded as failed (default 5)',
   ARIADNE_HASH_THREADS: 'hashing worker threads (default: number of cores)',
+  ARIADNE_INDEX_REFRESH_MS: 'how often the in-memory indexes pick up other processes\' changes (default 1000)',
+  ARIADNE_INDEX_SNAPSHOT_MINUTES: 'how often index snapshots are saved, for a fast restart (default 15; also at shutdown)',
   ARIADNE_LOG_LEVEL: 'fatal, error, warn, info (default), debug, trace or silent',
   ARIADNE_SHUTDOWN_TIMEOUT_MS: 'graceful shutdown limit before in-flight work is abandoned (default 30000)',
 } as const;
@@ -138,6 +143,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AriadneConfig {
       port: int(get, 'ARIADNE_PORT', 8080, 0, 65535),
       tls,
       bodyLimitBytes: int(get, 'ARIADNE_BODY_LIMIT_MB', 16, 1, 4096) * 1024 * 1024,
+      maxUploadBytes: int(get, 'ARIADNE_MAX_UPLOAD_MB', 2048, 1, 1_048_576) * 1024 * 1024,
     },
     jobs: {
       concurrency: int(get, 'ARIADNE_JOB_CONCURRENCY', 2, 0, 256),
@@ -146,6 +152,10 @@ export function loadConfig(options: LoadConfigOptions = {}): AriadneConfig {
       maxAttempts: int(get, 'ARIADNE_JOB_MAX_ATTEMPTS', 5, 1, 100),
     },
     hashThreads: int(get, 'ARIADNE_HASH_THREADS', Math.max(1, cpuCount), 1, 256),
+    index: {
+      refreshMs: int(get, 'ARIADNE_INDEX_REFRESH_MS', 1000, 50, 3_600_000),
+      snapshotMs: int(get, 'ARIADNE_INDEX_SNAPSHOT_MINUTES', 15, 1, 10_080) * 60_000,
+    },
     auth: {
       sessionIdleMs: int(get, 'ARIADNE_SESSION_IDLE_MINUTES', 30, 1, 1440) * 60_000,
       sessionMaxMs: int(get, 'ARIADNE_SESSION_MAX_HOURS', 12, 1, 168) * 3_600_000,

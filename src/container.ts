@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { HealthService } from './api/health/health-service.js';
@@ -5,9 +6,14 @@ import { createAccessModule, type AccessModule } from './auth/access-module.js';
 import type { AriadneConfig } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrateToLatest, type SchemaVersion } from './db/migrate.js';
+import { HashSetService } from './hashsets/hash-set-service.js';
 import { DbJobQueue } from './jobs/db-job-queue.js';
 import type { JobQueue } from './jobs/job-queue.js';
 import { JobHandlers, JobRunner } from './jobs/job-runner.js';
+import { IndexCatalog } from './matching/index-catalog.js';
+import { MatchService } from './matching/match-service.js';
+import { SignalStore } from './matching/signal-store.js';
+import { HashPool } from './signals/hash-pool.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { LocalBlobStore } from './storage/local-blob-store.js';
 import { createKeyring, loadOrCreateMasterKey, masterKeyFromHex, type MasterKeyring } from './storage/master-key.js';
@@ -31,6 +37,17 @@ export interface Container {
   readonly health: HealthService;
   /** Authentication, access policy, user administration and the audit trail. */
   readonly access: AccessModule;
+  /** Signal entries and their change log (what the indexes are built from). */
+  readonly signals: SignalStore;
+  /**
+   * The in-memory indexes, opened on first use (loaded from their snapshot and caught up, or built from the
+   * database), then kept current: after local commits and by polling for other processes' writes.
+   */
+  catalog(): Promise<IndexCatalog>;
+  matching(): Promise<MatchService>;
+  readonly hashSets: HashSetService;
+  /** Worker threads that decode and hash files (started on first use). */
+  hashPool(): HashPool;
   readonly version: string;
   /** Starts background work (the job runner). Call after every job handler is registered. */
   start(): void;
@@ -82,6 +99,35 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       );
     }
 
+    const signals = new SignalStore(database.db, database.dialect);
+    let catalogPromise: Promise<IndexCatalog> | undefined;
+    let refreshTimer: NodeJS.Timeout | undefined;
+    let snapshotTimer: NodeJS.Timeout | undefined;
+    const catalog = () =>
+      (catalogPromise ??= IndexCatalog.open({ store: signals, snapshotDir: join(config.dataDir, 'index'), logger: logger.child({ component: 'index' }) }).then((c) => {
+        refreshTimer = setInterval(() => void c.catchUp().catch((error: unknown) => logger.warn({ err: error }, 'index catch-up failed')), config.index.refreshMs);
+        refreshTimer.unref();
+        snapshotTimer = setInterval(() => void c.saveSnapshots().catch((error: unknown) => logger.warn({ err: error }, 'index snapshot failed')), config.index.snapshotMs);
+        snapshotTimer.unref();
+        return c;
+      }));
+    let matchPromise: Promise<MatchService> | undefined;
+    const matching = () => (matchPromise ??= catalog().then((c) => new MatchService(c, signals, access.policy)));
+    const hashSets = new HashSetService(database.db, signals, access.audit, access.policy, async () => {
+      if (catalogPromise) await (await catalogPromise).catchUp();
+    });
+    opened.push(async () => {
+      clearInterval(refreshTimer);
+      clearInterval(snapshotTimer);
+      if (catalogPromise) await (await catalogPromise).saveSnapshots().catch((error: unknown) => logger.warn({ err: error }, 'index snapshot at shutdown failed'));
+    });
+
+    let pool: HashPool | undefined;
+    const hashPool = () => (pool ??= new HashPool({ size: config.hashThreads }));
+    opened.push(async () => {
+      await pool?.close();
+    });
+
     const startedAt = Date.now();
     const health = new HealthService({ database, blobStore, queue, runner, version: VERSION, startedAt });
 
@@ -99,6 +145,11 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       runner,
       health,
       access,
+      signals,
+      catalog,
+      matching,
+      hashSets,
+      hashPool,
       version: VERSION,
       start() {
         runner?.start();

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './api/app.js';
 import type { AriadneConfig } from './config.js';
@@ -30,7 +31,21 @@ export async function startAriadne(config: AriadneConfig, options: StartOptions)
   try {
     options.registerJobs?.(container.jobHandlers);
     if (options.role !== 'worker') {
-      app = await buildApp({ config, logger, health: container.health, version: container.version, access: container.access });
+      // The indexes load (or build) before the first request is accepted.
+      await container.catalog();
+      app = await buildApp({
+        config,
+        logger,
+        health: container.health,
+        version: container.version,
+        access: container.access,
+        match: {
+          matching: container.matching,
+          hashFile: (path) => container.hashPool().hashFile(path, { dihedral: true }),
+          tmpDir: join(config.dataDir, 'tmp'),
+          maxUploadBytes: config.http.maxUploadBytes,
+        },
+      });
       await app.listen({ host: config.http.host, port: config.http.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.http.port;

@@ -12,6 +12,8 @@ import { adminRoutes } from './admin/admin-routes.js';
 import { auditRoutes } from './audit/audit-routes.js';
 import { authRoutes } from './auth/auth-routes.js';
 import { registerErrorHandler } from './error-handler.js';
+import { matchRoutes, type MatchRouteDeps } from './match/match-routes.js';
+import multipart from '@fastify/multipart';
 import { healthRoutes } from './health/health-routes.js';
 import type { HealthService } from './health/health-service.js';
 
@@ -25,6 +27,8 @@ export interface AppDeps {
    * except the public ones answers 401: the app fails closed.
    */
   readonly access?: AccessModule;
+  /** Matching (POST /api/match); absent in apps built without the indexes. */
+  readonly match?: MatchRouteDeps;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -100,6 +104,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'auth', description: 'Sign-in, sessions, one\'s own account and API tokens' },
         { name: 'admin', description: 'Countries, agencies, users, certification' },
         { name: 'audit', description: 'The hash-chained audit trail and statistics' },
+        { name: 'matching', description: 'Exact and perceptual matching against everything stored' },
       ],
       components: {
         securitySchemes: {
@@ -118,6 +123,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(authRoutes(deps.access, { loginRatePerMinute: config.auth.loginRatePerMinute }));
     await app.register(adminRoutes(deps.access));
     await app.register(auditRoutes(deps.access));
+  }
+  if (deps.match) {
+    // Multipart bodies are read by the routes that accept files, with their own size limits.
+    await app.register(multipart, { limits: { fileSize: deps.match.maxUploadBytes, files: 1, fields: 16, parts: 20, headerPairs: 100 } });
+    await app.register(matchRoutes(deps.match));
   }
 
   // Public by decision: the document describes the API and holds no data (see docs/ARCHITECTURE.md).

@@ -3,6 +3,9 @@ import { VERSION } from '../version.js';
 import { registerAdminCommand } from './commands/admin.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerConfigCommand } from './commands/config.js';
+import { registerHashCommand } from './commands/hash.js';
+import { registerImportCommand } from './commands/import.js';
+import { registerMatchCommand } from './commands/match.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerTokensCommand } from './commands/tokens.js';
 import { registerUsersCommand } from './commands/users.js';
@@ -20,5 +23,8 @@ export function buildProgram(): Command {
   registerUsersCommand(program);
   registerTokensCommand(program);
   registerAuditCommand(program);
+  registerHashCommand(program);
+  registerMatchCommand(program);
+  registerImportCommand(program);
   return program;
 }

@@ -1,0 +1,193 @@
+import { sql } from 'kysely';
+import type { Db, Dialect, Executor, SignalEntriesTable } from '../db/schema.js';
+
+export type SignalName = SignalEntriesTable['signal'];
+
+export interface NewSignalEntry {
+  readonly signal: SignalName;
+  readonly hash: Uint8Array;
+  readonly quality?: number | null;
+  readonly variant?: string;
+  readonly mediaId?: number;
+  readonly setId?: number;
+  readonly label?: string | null;
+}
+
+export interface SignalChange {
+  readonly seq: number;
+  readonly op: 'add' | 'remove';
+  readonly entryId: number;
+  readonly signal: SignalName;
+  readonly hash: Uint8Array;
+}
+
+export interface EntryDescription {
+  readonly id: number;
+  readonly signal: SignalName;
+  readonly hash: Uint8Array;
+  readonly quality: number | null;
+  readonly variant: string;
+  readonly label: string | null;
+  readonly mediaId: number | null;
+  readonly setId: number | null;
+  readonly setName: string | null;
+  readonly setEnabled: boolean;
+  readonly sha256: string | null;
+  readonly mime: string | null;
+  readonly kind: string | null;
+}
+
+/** Arbitrary constant naming the change-log lock (PostgreSQL advisory lock key). */
+const CHANGE_LOG_LOCK = 0x41524453; // "ARDS"
+const INSERT_BATCH = 500;
+
+/**
+ * The signal entries the in-memory indexes are built from, and their change log. Every add or removal appends a
+ * change row in the caller's transaction. On PostgreSQL the writer takes a transaction-scoped advisory lock first,
+ * so sequence numbers become visible in commit order and a reader that has seen change N has seen every change
+ * before it (SQLite serialises writers anyway).
+ */
+export class SignalStore {
+  constructor(
+    private readonly db: Db,
+    private readonly dialect: Dialect,
+  ) {}
+
+  get database(): Db {
+    return this.db;
+  }
+
+  async databaseId(): Promise<string> {
+    const row = await this.db.selectFrom('instance_settings').select('value').where('key', '=', 'database_id').executeTakeFirstOrThrow();
+    return row.value;
+  }
+
+  async maxSeq(executor: Executor = this.db): Promise<number> {
+    const row = await executor.selectFrom('signal_changes').select(sql<number | null>`max(seq)`.as('seq')).executeTakeFirst();
+    return Number(row?.seq ?? 0);
+  }
+
+  /**
+   * Inserts entries and their change rows in `tx`. Set entries already present in their set (same signal, hash and
+   * variant) are skipped. Returns the ids of the entries inserted, in input order of those inserted.
+   */
+  async addEntries(tx: Executor, entries: readonly NewSignalEntry[], now = Date.now()): Promise<number[]> {
+    if (entries.length === 0) return [];
+    await this.lockChangeLog(tx);
+    const ids: number[] = [];
+    for (let i = 0; i < entries.length; i += INSERT_BATCH) {
+      const rows = entries.slice(i, i + INSERT_BATCH).map((e) => ({
+        signal: e.signal,
+        hash: Buffer.from(e.hash.buffer, e.hash.byteOffset, e.hash.byteLength),
+        quality: e.quality ?? null,
+        variant: e.variant ?? 'plain',
+        media_id: e.mediaId ?? null,
+        set_id: e.setId ?? null,
+        label: e.label ?? null,
+        created_at: now,
+      }));
+      const inserted = await tx
+        .insertInto('signal_entries')
+        .values(rows)
+        .onConflict((oc) => oc.columns(['set_id', 'signal', 'hash', 'variant']).doNothing())
+        .returning('id')
+        .execute();
+      if (inserted.length === 0) continue;
+      const batchIds = inserted.map((r) => Number(r.id));
+      await tx
+        .insertInto('signal_changes')
+        .values(batchIds.map((id) => ({ entry_id: id, op: 'add' as const, at: now })))
+        .execute();
+      ids.push(...batchIds);
+    }
+    return ids;
+  }
+
+  /** Marks live entries removed and logs their removal. Returns the ids actually removed. */
+  async removeEntries(tx: Executor, entryIds: readonly number[], now = Date.now()): Promise<number[]> {
+    if (entryIds.length === 0) return [];
+    await this.lockChangeLog(tx);
+    const removed: number[] = [];
+    for (let i = 0; i < entryIds.length; i += INSERT_BATCH) {
+      const batch = entryIds.slice(i, i + INSERT_BATCH);
+      const rows = await tx
+        .updateTable('signal_entries')
+        .set({ removed_at: now })
+        .where('id', 'in', batch)
+        .where('removed_at', 'is', null)
+        .returning('id')
+        .execute();
+      if (rows.length === 0) continue;
+      const ids = rows.map((r) => Number(r.id));
+      await tx
+        .insertInto('signal_changes')
+        .values(ids.map((id) => ({ entry_id: id, op: 'remove' as const, at: now })))
+        .execute();
+      removed.push(...ids);
+    }
+    return removed;
+  }
+
+  /** Live entries of one signal with id > afterId, in id order (keyset pagination for index builds). */
+  async scanLive(signal: SignalName, afterId: number, limit: number, executor: Executor = this.db): Promise<Array<{ id: number; hash: Uint8Array }>> {
+    const rows = await executor
+      .selectFrom('signal_entries')
+      .select(['id', 'hash'])
+      .where('signal', '=', signal)
+      .where('removed_at', 'is', null)
+      .where('id', '>', afterId)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ id: Number(r.id), hash: r.hash }));
+  }
+
+  async changesSince(seq: number, limit: number): Promise<SignalChange[]> {
+    const rows = await this.db
+      .selectFrom('signal_changes as c')
+      .innerJoin('signal_entries as e', 'e.id', 'c.entry_id')
+      .select(['c.seq', 'c.op', 'c.entry_id', 'e.signal', 'e.hash'])
+      .where('c.seq', '>', seq)
+      .orderBy('c.seq')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ seq: Number(r.seq), op: r.op, entryId: Number(r.entry_id), signal: r.signal, hash: r.hash }));
+  }
+
+  /** Entries with their set or media item, for explaining matches. */
+  async describe(entryIds: readonly number[]): Promise<Map<number, EntryDescription>> {
+    const out = new Map<number, EntryDescription>();
+    for (let i = 0; i < entryIds.length; i += INSERT_BATCH) {
+      const rows = await this.db
+        .selectFrom('signal_entries as e')
+        .leftJoin('hash_sets as s', 's.id', 'e.set_id')
+        .leftJoin('media_items as m', 'm.id', 'e.media_id')
+        .select(['e.id', 'e.signal', 'e.hash', 'e.quality', 'e.variant', 'e.label', 'e.media_id', 'e.set_id', 's.name as set_name', 's.enabled as set_enabled', 'm.sha256', 'm.mime', 'm.kind'])
+        .where('e.id', 'in', entryIds.slice(i, i + INSERT_BATCH))
+        .where('e.removed_at', 'is', null)
+        .execute();
+      for (const r of rows) {
+        out.set(Number(r.id), {
+          id: Number(r.id),
+          signal: r.signal,
+          hash: r.hash,
+          quality: r.quality,
+          variant: r.variant,
+          label: r.label,
+          mediaId: r.media_id === null ? null : Number(r.media_id),
+          setId: r.set_id === null ? null : Number(r.set_id),
+          setName: r.set_name,
+          setEnabled: r.set_id === null ? true : Number(r.set_enabled) === 1,
+          sha256: r.sha256,
+          mime: r.mime,
+          kind: r.kind,
+        });
+      }
+    }
+    return out;
+  }
+
+  private async lockChangeLog(tx: Executor): Promise<void> {
+    if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${CHANGE_LOG_LOCK})`.execute(tx);
+  }
+}

@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, type Database } from '../../src/db/database.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+import { Matches } from '../../src/index/matches.js';
+import { MultiIndexHashIndex } from '../../src/index/multi-index-hash-index.js';
+import { IndexCatalog } from '../../src/matching/index-catalog.js';
+import { SignalStore } from '../../src/matching/signal-store.js';
+import { databaseAdapters } from '../support/databases.js';
+
+function recordingLogger() {
+  const warnings: string[] = [];
+  const infos: string[] = [];
+  return { warnings, infos, info: (_o: object, m: string) => void infos.push(m), warn: (_o: object, m: string) => void warnings.push(m) };
+}
+
+function flip(hash: Uint8Array, bits: number): Uint8Array {
+  const out = Uint8Array.from(hash);
+  for (let i = 0; i < bits; i++) out[i] ^= 1;
+  return out;
+}
+
+for (const adapter of databaseAdapters()) {
+  describe.skipIf(adapter.skip)(`index catalog: ${adapter.name}`, () => {
+    let database: Database;
+    let drop: () => Promise<void>;
+    let store: SignalStore;
+    let snapshots: string;
+    let setId: number;
+
+    beforeEach(async () => {
+      const created = await adapter.create();
+      drop = created.drop;
+      database = await openDatabase(created.config);
+      await migrateToLatest(database.db as Kysely<unknown>, database.dialect);
+      store = new SignalStore(database.db, database.dialect);
+      snapshots = mkdtempSync(join(tmpdir(), 'ariadne-snap-'));
+      const now = Date.now();
+      const set = await database.db
+        .insertInto('hash_sets')
+        .values({ name: 'test list', source: '', terms: '', format: 'pdq-list', enabled: 1, entry_count: 0, created_by: null, created_at: now, updated_at: now })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      setId = Number(set.id);
+    });
+
+    afterEach(async () => {
+      await database.close();
+      await drop();
+      rmSync(snapshots, { recursive: true, force: true });
+    });
+
+    async function add(hashes: Uint8Array[], signal: 'pdq' | 'md5' = 'pdq'): Promise<number[]> {
+      return database.db.transaction().execute((tx) => store.addEntries(tx, hashes.map((hash) => ({ signal, hash, setId }))));
+    }
+
+    function ids(catalog: IndexCatalog, query: Uint8Array, radius: number): number[] {
+      const m = catalog.pdq.radius(query, radius, new Matches());
+      return Array.from(m.ids.subarray(0, m.count)).sort((a, b) => a - b);
+    }
+
+    it('builds from the database, then follows adds and removals through the change log', async () => {
+      const base = Array.from({ length: 50 }, () => new Uint8Array(randomBytes(32)));
+      const baseIds = await add(base);
+      const md5 = new Uint8Array(randomBytes(16));
+      const [md5Id] = await add([md5], 'md5');
+      const catalog = await IndexCatalog.open({ store, snapshotDir: undefined, logger: recordingLogger() });
+      expect(catalog.sizes()).toMatchObject({ pdq: 50, md5: 1, sha1: 0, sha256: 0 });
+      expect(ids(catalog, flip(base[7], 5), 31)).toEqual([baseIds[7]]);
+      expect(catalog.exact('md5').lookup(md5)).toEqual([md5Id]);
+
+      const [late] = await add([flip(base[3], 2)]);
+      expect(await catalog.catchUp()).toBe(1);
+      expect(ids(catalog, base[3], 31)).toEqual([baseIds[3], late].sort((a, b) => a - b));
+
+      await database.db.transaction().execute((tx) => store.removeEntries(tx, [baseIds[3]]));
+      expect(await catalog.catchUp()).toBe(1);
+      expect(ids(catalog, base[3], 31)).toEqual([late]);
+      expect(catalog.checkpoint).toBe(await store.maxSeq());
+    });
+
+    it('reloads a snapshot and catches up from its checkpoint, matching a fresh build', async () => {
+      const base = Array.from({ length: 40 }, () => new Uint8Array(randomBytes(32)));
+      const baseIds = await add(base);
+      const first = await IndexCatalog.open({ store, snapshotDir: snapshots, logger: recordingLogger() });
+      await first.saveSnapshots();
+      const savedAt = first.checkpoint;
+      const extra = await add([flip(base[0], 3), flip(base[1], 9)]);
+      await database.db.transaction().execute((tx) => store.removeEntries(tx, [baseIds[2]]));
+
+      const log = recordingLogger();
+      const reloaded = await IndexCatalog.open({ store, snapshotDir: snapshots, logger: log });
+      expect(log.infos).toContain('index loaded from snapshot');
+      expect(reloaded.checkpoint).toBeGreaterThan(savedAt);
+      const fresh = await IndexCatalog.open({ store, snapshotDir: undefined, logger: recordingLogger() });
+      for (const q of [base[0], base[1], base[2], base[20]]) expect(ids(reloaded, q, 31)).toEqual(ids(fresh, q, 31));
+      expect(ids(reloaded, base[0], 31)).toEqual([baseIds[0], extra[0]]);
+      expect(ids(reloaded, base[2], 31)).toEqual([]);
+    });
+
+    it('rebuilds instead of trusting a corrupt snapshot or one ahead of the database', async () => {
+      const base = Array.from({ length: 10 }, () => new Uint8Array(randomBytes(32)));
+      const baseIds = await add(base);
+      const catalog = await IndexCatalog.open({ store, snapshotDir: snapshots, logger: recordingLogger() });
+      await catalog.saveSnapshots();
+      const dir = join(snapshots, readdirSync(snapshots)[0]);
+      const file = join(dir, 'pdq.snap');
+      const bytes = readFileSync(file);
+      bytes[bytes.length - 5] ^= 0xff;
+      writeFileSync(file, bytes);
+      const log = recordingLogger();
+      const rebuilt = await IndexCatalog.open({ store, snapshotDir: snapshots, logger: log });
+      expect(log.warnings).toContain('index snapshot rejected; rebuilding');
+      expect(ids(rebuilt, base[4], 0)).toEqual([baseIds[4]]);
+
+      // A snapshot claiming a checkpoint the database never reached (a restored backup): rebuilt too.
+      const future = new MultiIndexHashIndex();
+      future.add(999, base[0]);
+      await future.save(file, (await store.maxSeq()) + 100);
+      const log2 = recordingLogger();
+      const again = await IndexCatalog.open({ store, snapshotDir: snapshots, logger: log2 });
+      expect(log2.warnings).toContain('index snapshot is ahead of the database (restored backup?); rebuilding');
+      expect(ids(again, base[0], 0)).toEqual([baseIds[0]]);
+    });
+
+    it('skips a hash already in the same set', async () => {
+      const h = new Uint8Array(randomBytes(32));
+      expect(await add([h])).toHaveLength(1);
+      expect(await add([h])).toEqual([]);
+      expect(await store.maxSeq()).toBe(1);
+    });
+  });
+}

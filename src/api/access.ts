@@ -16,7 +16,18 @@ import { ForbiddenError, UnauthenticatedError } from '../core/errors.js';
  */
 export type RouteAccess = 'public' | Permission;
 
+/** One registered route and what it declared: the application's access table. */
+export interface RouteAccessEntry {
+  readonly method: string;
+  readonly url: string;
+  readonly access: RouteAccess;
+}
+
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route registered on the application, with its declared access (filled as routes register). */
+    readonly accessTable: readonly RouteAccessEntry[];
+  }
   interface FastifyContextConfig {
     access?: RouteAccess;
   }
@@ -47,6 +58,8 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  */
 export async function registerAccessControl(app: FastifyInstance, options: { access: AccessModule | undefined; loginRatePerMinute: number }): Promise<void> {
   const module = options.access;
+  const table: RouteAccessEntry[] = [];
+  app.decorate('accessTable', table);
   app.decorateRequest('actor', null);
   app.decorateRequest('authSession', null);
   await app.register(cookie);
@@ -66,11 +79,13 @@ export async function registerAccessControl(app: FastifyInstance, options: { acc
     if (declared === undefined) {
       if (PUBLIC_PLUGIN_PREFIXES.some((p) => url === p || url.startsWith(`${p}/`))) {
         route.config = { ...route.config, access: 'public' };
+        for (const method of [route.method].flat()) table.push({ method, url, access: 'public' });
         return;
       }
       throw new Error(`route ${String(route.method)} ${url} declares no access: add config.access ('public' or a permission from src/auth/roles.ts)`);
     }
     if (declared !== 'public' && !(declared in PERMISSIONS)) throw new Error(`route ${String(route.method)} ${url} names an unknown permission "${String(declared)}"`);
+    for (const method of [route.method].flat()) table.push({ method, url, access: declared });
     if (declared !== 'public' && route.schema && !route.schema.hide) {
       const rule = PERMISSIONS[declared];
       const schema = route.schema as Record<string, unknown>;

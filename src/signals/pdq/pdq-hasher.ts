@@ -2,6 +2,7 @@ import { InvalidError } from '../../core/errors.js';
 import { HASH256_BYTES } from '../../core/hash256.js';
 import { DIHEDRAL_VARIANTS, dihedralTransform16 } from './dihedral.js';
 import { boxFilterColumns, boxFilterRows, jaroszWindowSize } from './jarosz.js';
+import { WASM_MAX_BYTES, WasmKernels } from './wasm-kernels.js';
 
 /**
  * PDQ, computed as Meta's reference full-resolution core computes it (see docs: shared/notes/pdq.md): float32
@@ -41,6 +42,12 @@ export interface PdqHashOptions {
   readonly region?: PixelBox;
 }
 
+/**
+ * Which kernels compute luminance and the box filter: WebAssembly SIMD (fast) or JavaScript. Both give the same bits;
+ * `auto` uses WebAssembly where available and the image fits its memory, JavaScript otherwise.
+ */
+export type PdqBackend = 'auto' | 'wasm' | 'js';
+
 /** Images narrower or shorter than this get the all-zero hash and quality 0. */
 export const PDQ_MIN_DIMENSION = 5;
 
@@ -71,8 +78,13 @@ export class PdqHasher {
   private readonly lumaG = new Float64Array(256);
   private readonly lumaB = new Float64Array(256);
 
-  /** @param options.columnBlock columns filtered together in the column pass (cache blocking); default 256. */
-  constructor(options: { columnBlock?: number } = {}) {
+  private readonly wasm: WasmKernels | undefined;
+
+  /**
+   * @param options.columnBlock columns filtered together in the JavaScript column pass (cache blocking); default 256.
+   * @param options.backend kernels to use (default auto).
+   */
+  constructor(options: { columnBlock?: number; backend?: PdqBackend } = {}) {
     this.columnBlock = Math.max(1, Math.floor(options.columnBlock ?? 256));
     this.columnSums = new Float32Array(this.columnBlock);
     const scale = Math.fround(Math.sqrt(2 / 64));
@@ -84,6 +96,14 @@ export class PdqHasher {
       this.lumaG[v] = fround(LUMA_G * v);
       this.lumaB[v] = fround(LUMA_B * v);
     }
+    const backend = options.backend ?? 'auto';
+    this.wasm = backend === 'js' ? undefined : WasmKernels.create({ r: this.lumaR, g: this.lumaG, b: this.lumaB });
+    if (backend === 'wasm' && !this.wasm) throw new InvalidError('WebAssembly SIMD is not available for the PDQ kernels');
+  }
+
+  /** The kernels in use for images that fit WebAssembly memory. */
+  get backend(): 'wasm' | 'js' {
+    return this.wasm ? 'wasm' : 'js';
   }
 
   /** Hashes raw pixels (or a region of them). */
@@ -91,9 +111,15 @@ export class PdqHasher {
     const box = checkImage(image, options.region);
     const { width, height } = box;
     if (width < PDQ_MIN_DIMENSION || height < PDQ_MIN_DIMENSION) return zeroResult(options.dihedral === true);
+    if (this.wasm) {
+      const rowBytes = image.width * image.channels;
+      const layout = this.wasm.layout(width, width * height, rowBytes * height);
+      if (layout.end <= WASM_MAX_BYTES) return this.hashWithWasm(this.wasm, image, box, layout, options.dihedral === true);
+    }
     this.ensureCapacity(width * height);
     this.fillLuma(image, box);
-    return this.hashLuma(this.luma, width, height, options.dihedral === true);
+    this.filter(this.luma, width, height);
+    return this.finish(this.luma, width, height, options.dihedral === true);
   }
 
   /**
@@ -106,16 +132,34 @@ export class PdqHasher {
     }
     if (width < PDQ_MIN_DIMENSION || height < PDQ_MIN_DIMENSION) return zeroResult(options.dihedral === true);
     this.ensureCapacity(width * height, true);
-    return this.hashLuma(luma, width, height, options.dihedral === true);
+    this.filter(luma, width, height);
+    return this.finish(luma, width, height, options.dihedral === true);
   }
 
-  private hashLuma(luma: Float32Array, width: number, height: number, dihedral: boolean): PdqHashResult {
+  /** Copies the box's rows into WebAssembly memory, runs luminance and the filter there, then finishes in JS. */
+  private hashWithWasm(wasm: WasmKernels, image: RawImage, box: PixelBox, layout: ReturnType<WasmKernels['layout']>, dihedral: boolean): PdqHashResult {
+    const { width, height } = box;
+    const rowBytes = image.width * image.channels;
+    wasm.ensure(layout.end);
+    const start = box.top * rowBytes;
+    new Uint8Array(wasm.memory, layout.pixels, rowBytes * height).set(image.data.subarray(start, start + rowBytes * height));
+    wasm.luma(layout.pixels + box.left * image.channels, rowBytes, width, height, image.channels, layout.buffer1);
+    wasm.jarosz(layout, width, height, jaroszWindowSize(width), jaroszWindowSize(height));
+    return this.finish(new Float32Array(wasm.memory, layout.buffer1, width * height), width, height, dihedral);
+  }
+
+  /** Two passes of the box filter along rows then columns, in place (via the scratch buffer). */
+  private filter(luma: Float32Array, width: number, height: number): void {
     const rowWindow = jaroszWindowSize(width);
     const columnWindow = jaroszWindowSize(height);
     for (let pass = 0; pass < 2; pass++) {
       boxFilterRows(luma, this.scratch, width, height, rowWindow);
       boxFilterColumns(this.scratch, luma, width, height, columnWindow, this.columnSums, this.columnBlock);
     }
+  }
+
+  /** Decimation, quality, DCT and thresholds on the filtered image. */
+  private finish(luma: Float32Array, width: number, height: number, dihedral: boolean): PdqHashResult {
     this.decimate(luma, width, height);
     const quality = this.quality();
     this.dct64To16();

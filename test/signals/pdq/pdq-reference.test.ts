@@ -46,6 +46,14 @@ describe.skipIf(missingShared(...PDQ_DATA))('PDQ agrees with the reference imple
     expect(mismatches).toEqual([]);
   });
 
+  it('gives the same PNG results with the JavaScript kernels as with WebAssembly', async () => {
+    const plain = new PdqHasher({ backend: 'js' });
+    for (const row of rows.filter((r) => r.file.endsWith('.png'))) {
+      const got = plain.hash(await decoder.decode(readFileSync(pdqPath(row.file))));
+      expect(`${row.file} ${formatHash256(got.hash)} q${got.quality}`).toBe(`${row.file} ${row.hash} q${row.quality}`);
+    }
+  });
+
   it('hashes every JPEG within 2 bits of the reference, with the same quality', () => {
     const jpegs = rows.filter((row) => /\.jpe?g$/.test(row.file));
     expect(jpegs.length).toBeGreaterThanOrEqual(35);

@@ -4,6 +4,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOGIN_FAILED } from '../../src/auth/auth-service.js';
 import { loadConfig } from '../../src/config.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { startAriadne, type RunningAriadne } from '../../src/server.js';
@@ -12,14 +13,17 @@ import { missing } from '../support/requirements.js';
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 const skip = missing('the openssl command (apt-get install openssl) to make test certificates', hasOpenssl);
 
-function get(url: string, options: { ca: Buffer; cert?: Buffer; key?: Buffer }): Promise<{ status: number; headers: Record<string, unknown> }> {
+function get(url: string, options: { ca: Buffer; cert?: Buffer; key?: Buffer; json?: object }): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { ca: options.ca, cert: options.cert, key: options.key, servername: 'localhost' }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+    const method = options.json ? 'POST' : 'GET';
+    const headers = options.json ? { 'content-type': 'application/json' } : {};
+    const req = request(url, { method, headers, ca: options.ca, cert: options.cert, key: options.key, servername: 'localhost' }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
     });
     req.on('error', reject);
-    req.end();
+    req.end(options.json ? JSON.stringify(options.json) : undefined);
   });
 }
 
@@ -67,6 +71,10 @@ describe.skipIf(skip)('TLS and mutual TLS', () => {
     expect(res.headers['strict-transport-security']).toMatch(/max-age=31536000/);
     const anonymous = await get(`${server.url}/api/auth/me`, { ca: caCert, cert: readFileSync(file('client.crt')), key: readFileSync(file('client.key')) });
     expect(anonymous.status).toBe(401);
+    // The server (server.ts) wires the access module: the sign-in route exists and answers the one failure message.
+    const login = await get(`${server.url}/api/auth/login`, { ca: caCert, cert: readFileSync(file('client.crt')), key: readFileSync(file('client.key')), json: { username: 'nobody', password: 'wrong password', totp: '000000' } });
+    expect(login.status).toBe(401);
+    expect(JSON.parse(login.body)).toMatchObject({ error: { message: LOGIN_FAILED } });
   });
 
   it('refuses the handshake without a client certificate or with one from another CA', async () => {

@@ -70,7 +70,8 @@ export class FileHasher {
   async hashBytes(bytes: Uint8Array, options: FileSignalOptions = {}): Promise<FileSignals> {
     const mime = (await sniffMediaType(bytes))?.mime ?? OCTET_STREAM;
     const digests = cryptoDigestsOf(bytes);
-    if (!DECODABLE_IMAGE_TYPES.has(mime) || bytes.length > this.maxImageBytes) return { ...digests, mime, pdq: null, quality: null };
+    if (!DECODABLE_IMAGE_TYPES.has(mime)) return { ...digests, mime, pdq: null, quality: null };
+    if (bytes.length > this.maxImageBytes) return { ...digests, mime, pdq: null, quality: null, imageError: this.tooLarge(bytes.length) };
     return { ...digests, mime, ...(await this.imageSignals(bytes, mime, options)) };
   }
 
@@ -104,12 +105,17 @@ export class FileHasher {
         hasher.update(chunk.subarray(0, n));
         position += n;
       }
-      return { ...hasher.digest(), mime, pdq: null, quality: null };
+      const tooLarge = DECODABLE_IMAGE_TYPES.has(mime) ? { imageError: this.tooLarge(info.size) } : {};
+      return { ...hasher.digest(), mime, pdq: null, quality: null, ...tooLarge };
     } catch (error) {
       throw error instanceof AriadneError ? error : readError(path, error);
     } finally {
       await handle.close();
     }
+  }
+
+  private tooLarge(size: number): string {
+    return `image of ${size} bytes is over the ${this.maxImageBytes}-byte limit for decoding; only the exact hashes were computed`;
   }
 
   private async imageSignals(

@@ -95,3 +95,21 @@ describe('HashPool', () => {
     expect(() => new HashPool({ size: 0 })).toThrow(InvalidError);
   });
 });
+
+describe('FileHasher limits', () => {
+  it('gives only the exact hashes, with a reason, for images over the size limit', async () => {
+    const bytes = await syntheticJpeg(200, 150, 4);
+    const result = await new FileHasher({ maxImageBytes: 100 }).hashBytes(bytes);
+    expect(result).toMatchObject({ mime: 'image/jpeg', pdq: null, quality: null, sha256: cryptoDigestsOf(bytes).sha256 });
+    expect(result.imageError).toMatch(/over the 100-byte limit/);
+    const dir = mkdtempSync(join(tmpdir(), 'ariadne-limit-'));
+    try {
+      const path = join(dir, 'big.jpg');
+      writeFileSync(path, bytes);
+      const fromFile = await new FileHasher({ maxImageBytes: 100 }).hashFile(path);
+      expect(fromFile).toEqual(result);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -119,7 +119,7 @@ export class PdqHasher {
     this.ensureCapacity(width * height);
     this.fillLuma(image, box);
     this.filter(this.luma, width, height);
-    return this.finish(this.luma, width, height, options.dihedral === true);
+    return this.finish(this.luma, 0, width, height, options.dihedral === true);
   }
 
   /**
@@ -133,7 +133,7 @@ export class PdqHasher {
     if (width < PDQ_MIN_DIMENSION || height < PDQ_MIN_DIMENSION) return zeroResult(options.dihedral === true);
     this.ensureCapacity(width * height, true);
     this.filter(luma, width, height);
-    return this.finish(luma, width, height, options.dihedral === true);
+    return this.finish(luma, 0, width, height, options.dihedral === true);
   }
 
   /** Copies the box's rows into WebAssembly memory, runs luminance and the filter there, then finishes in JS. */
@@ -142,10 +142,12 @@ export class PdqHasher {
     const rowBytes = image.width * image.channels;
     wasm.ensure(layout.end);
     const start = box.top * rowBytes;
-    new Uint8Array(wasm.memory, layout.pixels, rowBytes * height).set(image.data.subarray(start, start + rowBytes * height));
+    const length = rowBytes * height;
+    const rows = start === 0 && image.data.length === length ? image.data : image.data.subarray(start, start + length);
+    wasm.bytes.set(rows, layout.pixels);
     wasm.luma(layout.pixels + box.left * image.channels, rowBytes, width, height, image.channels, layout.buffer1);
     wasm.jarosz(layout, width, height, jaroszWindowSize(width), jaroszWindowSize(height));
-    return this.finish(new Float32Array(wasm.memory, layout.buffer1, width * height), width, height, dihedral);
+    return this.finish(wasm.floats, layout.buffer1 >> 2, width, height, dihedral);
   }
 
   /** Two passes of the box filter along rows then columns, in place (via the scratch buffer). */
@@ -158,9 +160,9 @@ export class PdqHasher {
     }
   }
 
-  /** Decimation, quality, DCT and thresholds on the filtered image. */
-  private finish(luma: Float32Array, width: number, height: number, dihedral: boolean): PdqHashResult {
-    this.decimate(luma, width, height);
+  /** Decimation, quality, DCT and thresholds on the filtered image (which starts at index `base` of `luma`). */
+  private finish(luma: Float32Array, base: number, width: number, height: number, dihedral: boolean): PdqHashResult {
+    this.decimate(luma, base, width, height);
     const quality = this.quality();
     this.dct64To16();
     const hash = new Uint8Array(HASH256_BYTES);
@@ -194,10 +196,10 @@ export class PdqHasher {
   }
 
   /** A[i][j] = F[floor((i + 0.5) H / 64)][floor((j + 0.5) W / 64)], index arithmetic in double. */
-  private decimate(input: Float32Array, width: number, height: number): void {
+  private decimate(input: Float32Array, base: number, width: number, height: number): void {
     const out = this.decimated;
     for (let i = 0; i < 64; i++) {
-      const row = Math.floor(((i + 0.5) * height) / 64) * width;
+      const row = base + Math.floor(((i + 0.5) * height) / 64) * width;
       for (let j = 0; j < 64; j++) out[i * 64 + j] = input[row + Math.floor(((j + 0.5) * width) / 64)];
     }
   }

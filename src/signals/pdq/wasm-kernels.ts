@@ -45,6 +45,10 @@ interface KernelExports {
 
 /** The compiled kernels and their memory; one per PdqHasher (not shared between threads). */
 export class WasmKernels {
+  private viewsOf: ArrayBuffer | undefined;
+  private byteView = new Uint8Array(0);
+  private floatView = new Float32Array(0);
+
   private constructor(private readonly exports: KernelExports) {}
 
   /** Compiles the kernels, or returns undefined where WebAssembly SIMD is unavailable. */
@@ -84,6 +88,26 @@ export class WasmKernels {
 
   get memory(): ArrayBuffer {
     return this.exports.memory.buffer;
+  }
+
+  /** The whole memory as bytes (a cached view, renewed when the memory grows). */
+  get bytes(): Uint8Array {
+    this.refreshViews();
+    return this.byteView;
+  }
+
+  /** The whole memory as floats (index = byte address / 4). */
+  get floats(): Float32Array {
+    this.refreshViews();
+    return this.floatView;
+  }
+
+  private refreshViews(): void {
+    const buffer = this.exports.memory.buffer;
+    if (this.viewsOf === buffer) return;
+    this.viewsOf = buffer;
+    this.byteView = new Uint8Array(buffer);
+    this.floatView = new Float32Array(buffer);
   }
 
   luma(src: number, stride: number, width: number, height: number, channels: number, dst: number): void {

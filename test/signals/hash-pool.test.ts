@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticJpeg, syntheticPixels } from '../../bench/hash-corpus.js';
@@ -84,6 +85,30 @@ describe('HashPool', () => {
     expect(result).toMatchObject({ mime: 'image/jpeg', pdq: null, quality: null });
     expect(result.imageError).toMatch(/cannot decode image/);
     expect(result.sha256).toBe(cryptoDigestsOf(jpeg.subarray(0, jpeg.length >> 1)).sha256);
+  });
+
+  it('uses the sibling worker when running compiled code', () => {
+    const compiledPool = new URL('../../dist/src/signals/hash-pool.js', import.meta.url).href;
+    expect(resolveWorkerScript(compiledPool).href).toBe(new URL('../../dist/src/signals/hash-worker.js', import.meta.url).href);
+  });
+
+  it('fails the task of a worker that dies with UnavailableError, and replaces the worker', async () => {
+    const script = join(dir, 'dying-worker.mjs');
+    writeFileSync(
+      script,
+      `import { parentPort } from 'node:worker_threads';
+       parentPort.on('message', (m) => {
+         if (m.source.kind === 'file' && m.source.path.endsWith('die')) process.exit(3);
+         parentPort.postMessage({ id: m.id, ok: true, result: { size: 1 } });
+       });`,
+    );
+    const dying = new HashPool({ size: 1, workerUrl: pathToFileURL(script) });
+    try {
+      await expect(dying.hashFile(join(dir, 'die'))).rejects.toThrow(/hash worker failed: exited with code 3/);
+      await expect(dying.hashFile(join(dir, 'live'))).resolves.toEqual({ size: 1 });
+    } finally {
+      await dying.close();
+    }
   });
 
   it('runs many tasks through a small pool and refuses work once closed', async () => {

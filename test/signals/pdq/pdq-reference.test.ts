@@ -77,10 +77,19 @@ describe.skipIf(missingShared(...PDQ_DATA))('PDQ agrees with the reference imple
     }
   });
 
-  it('keeps a quality-0 image at quality 0 and all-zero reference hashes all-zero', () => {
+  it('keeps a quality-0 image at quality 0 and all-zero reference hashes all-zero', async () => {
     expect(results.get('misc-images/small.jpg')!.quality).toBe(0);
     for (const row of rows.filter((r) => isZeroHash256(parseHash256(r.hash)))) {
       expect(isZeroHash256(results.get(row.file)!.hash), row.file).toBe(true);
+    }
+    // The reference answers all-zero bits and quality 0 below 5 pixels on a side: slivers of a test image.
+    const wee = await decoder.decode(readFileSync(pdqPath('misc-images/wee.jpg')));
+    for (const region of [
+      { left: 0, top: 0, width: 4, height: wee.height },
+      { left: 3, top: 10, width: 20, height: 4 },
+    ]) {
+      const sliver = hasher.hash(wee, { region, dihedral: true });
+      expect(isZeroHash256(sliver.hash) && sliver.quality === 0 && sliver.dihedral!.every((h) => isZeroHash256(h))).toBe(true);
     }
   });
 

@@ -114,7 +114,8 @@ export class PdqHasher {
     if (this.wasm) {
       const rowBytes = image.width * image.channels;
       const layout = this.wasm.layout(width, width * height, rowBytes * height);
-      if (layout.end <= WASM_MAX_BYTES) return this.hashWithWasm(this.wasm, image, box, layout, options.dihedral === true);
+      // Past the cap, or when the engine refuses to grow the memory, the JavaScript kernels take over.
+      if (layout.end <= WASM_MAX_BYTES && this.wasm.tryEnsure(layout.end)) return this.hashWithWasm(this.wasm, image, box, layout, options.dihedral === true);
     }
     this.ensureCapacity(width * height);
     this.fillLuma(image, box);
@@ -140,7 +141,6 @@ export class PdqHasher {
   private hashWithWasm(wasm: WasmKernels, image: RawImage, box: PixelBox, layout: ReturnType<WasmKernels['layout']>, dihedral: boolean): PdqHashResult {
     const { width, height } = box;
     const rowBytes = image.width * image.channels;
-    wasm.ensure(layout.end);
     const start = box.top * rowBytes;
     const length = rowBytes * height;
     const rows = start === 0 && image.data.length === length ? image.data : image.data.subarray(start, start + length);

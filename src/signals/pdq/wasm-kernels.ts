@@ -80,10 +80,21 @@ export class WasmKernels {
     return { sums, buffer1, buffer2, pixels: pixelStart, end: pixelStart + pixelBytes };
   }
 
-  /** Grows the memory to hold `bytes`. */
+  /** Grows the memory to hold `bytes` (throws RangeError when the engine refuses). */
   ensure(bytes: number): void {
     const memory = this.exports.memory;
     if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
+  }
+
+  /** ensure(), answering false instead of throwing when the memory cannot grow that far. */
+  tryEnsure(bytes: number): boolean {
+    try {
+      this.ensure(bytes);
+      return true;
+    } catch (error) {
+      if (error instanceof RangeError) return false;
+      throw error;
+    }
   }
 
   get memory(): ArrayBuffer {

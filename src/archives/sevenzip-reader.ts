@@ -56,6 +56,7 @@ interface ListedEntry {
   readonly attributes: string;
   readonly encrypted: boolean;
   readonly block: string;
+  readonly crc: number | undefined;
 }
 
 interface RunResult {
@@ -112,6 +113,7 @@ function parseListing(text: string): ListedEntry[] {
       attributes: fields.get('Attributes') ?? '',
       encrypted: fields.get('Encrypted') === '+',
       block: fields.get('Block') ?? '',
+      crc: /^[0-9A-Fa-f]{8}$/.test(fields.get('CRC') ?? '') ? parseInt(fields.get('CRC')!, 16) : undefined,
     });
   }
   return entries;
@@ -282,7 +284,8 @@ export async function* readSevenZip(path: string, limits: IngestLimits, sevenZip
       const source = reader;
       const pump = new EntryPump(
         () => (source && entry.size > 0 ? source.take(entry.size) : emptyBody()),
-        { path: at, declaredSize: entry.size, maxFileBytes: limits.maxFileBytes, maxRatio: Infinity, exact: true },
+        // The CRC is checked here too: 7-Zip reports a mismatch only after it has written the bytes.
+        { path: at, declaredSize: entry.size, maxFileBytes: limits.maxFileBytes, maxRatio: Infinity, exact: true, crc32: entry.size > 0 ? entry.crc : undefined },
         budget,
         'drain',
       );

@@ -103,7 +103,8 @@ export async function* readTar(path: string, gzipped: boolean, limits: IngestLim
       await pump.settle();
       if (pump.failure && refusal === undefined) yield problem(at, pump.failure.code, pump.failure.message, names);
       if (budget.exceeded || streamError) {
-        yield archiveFailure(streamError ?? new ArchiveEntryError('total_size', `the archive decompressed to more than ${limits.maxTotalUncompressedBytes} bytes`), seen);
+        const budgetError = new ArchiveEntryError('total_size', `the archive decompressed to more than ${limits.maxTotalUncompressedBytes} bytes`);
+        yield archiveFailure(budget.exceeded ? budgetError : streamError, seen);
         return;
       }
     }

@@ -38,7 +38,7 @@ export function buildZip(specs: readonly ZipSpec[]): Buffer {
     const data = spec.data ?? Buffer.alloc(0);
     const method = spec.method ?? 8;
     const packed = method === 8 ? deflateRawSync(data) : data;
-    const nonAscii = typeof spec.name === 'string' && /[^\x00-\x7f]/.test(spec.name);
+    const nonAscii = typeof spec.name === 'string' && [...spec.name].some((c) => c.charCodeAt(0) > 0x7f);
     const flags = (spec.flags ?? 0) | (nonAscii && spec.utf8Flag !== false ? 0x800 : 0);
     const crc = spec.crc ?? crc32(data);
     const size = spec.declaredSize ?? data.length;

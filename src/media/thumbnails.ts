@@ -1,0 +1,168 @@
+import sharp, { type Sharp } from 'sharp';
+import { InvalidError } from '../core/errors.js';
+import { INGEST_LIMIT_DEFAULTS } from './limits.js';
+
+/**
+ * The two pictures stored beside every image:
+ *  - the redacted thumbnail, the default view that protects investigators: at most 256 px, greyscale, strongly
+ *    blurred, WebP;
+ *  - the unredacted preview for deliberate (audited) viewing: at most 1280 px, EXIF orientation applied, WebP or
+ *    JPEG, no metadata at all (no EXIF, GPS, ICC or XMP survives).
+ * Both come from one decode: the image is decoded once, oriented and reduced to preview size, and the thumbnail is
+ * made from those pixels.
+ *
+ * Decompression bombs: the pixel count is checked from the header before anything is decoded.
+ */
+
+export interface ThumbnailOptions {
+  /** Refuse images with more pixels than this (default INGEST_LIMIT_DEFAULTS.maxPixels, 16383²). */
+  readonly maxPixels?: number;
+  /** Longest side of the redacted thumbnail (default 256). */
+  readonly thumbnailSize?: number;
+  /** Longest side of the preview (default 1280). */
+  readonly previewSize?: number;
+  /** Preview encoding (default webp). */
+  readonly previewFormat?: 'webp' | 'jpeg';
+  /** Gaussian blur sigma of the thumbnail, in thumbnail pixels (default: 1/28 of its longest side, at least 3). */
+  readonly blurSigma?: number;
+  /** Decode images whose pixel data has errors as far as possible instead of refusing them (default false). */
+  readonly lenient?: boolean;
+}
+
+/** Already decoded pixels (for example HEIC through decode.ts), interleaved 8-bit, 1 to 4 channels. */
+export interface RawPixels {
+  readonly data: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+  readonly channels: 1 | 2 | 3 | 4;
+  /** EXIF orientation of the stored pixels, 1..8 (default 1: as stored). */
+  readonly orientation?: number;
+}
+
+export interface Thumbnails {
+  /** Redacted: greyscale, blurred WebP. */
+  readonly thumbnail: Buffer;
+  /** Unredacted, oriented, metadata stripped. */
+  readonly preview: Buffer;
+  readonly previewFormat: 'webp' | 'jpeg';
+  /** The image's size as displayed (after EXIF orientation). */
+  readonly width: number;
+  readonly height: number;
+  readonly thumbnailWidth: number;
+  readonly thumbnailHeight: number;
+  readonly previewWidth: number;
+  readonly previewHeight: number;
+}
+
+const MID_GREY = { r: 128, g: 128, b: 128 };
+
+/** Makes the redacted thumbnail and the preview of an image file's bytes or of decoded pixels. */
+export async function makeThumbnails(input: Uint8Array | RawPixels, options: ThumbnailOptions = {}): Promise<Thumbnails> {
+  const maxPixels = options.maxPixels ?? INGEST_LIMIT_DEFAULTS.maxPixels;
+  const thumbnailSize = checkSize('thumbnailSize', options.thumbnailSize ?? 256);
+  const previewSize = checkSize('previewSize', options.previewSize ?? 1280);
+  const previewFormat = options.previewFormat ?? 'webp';
+  try {
+    const { pipeline, width, height } = input instanceof Uint8Array ? await fromBytes(input, maxPixels, options) : fromRaw(input, maxPixels);
+
+    // The one decode: oriented, reduced to preview size, 8-bit sRGB (with alpha when the image has it).
+    const { data, info } = await pipeline
+      .resize(previewSize, previewSize, { fit: 'inside', withoutEnlargement: true })
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const rawInput = { raw: { width: info.width, height: info.height, channels: info.channels as 1 | 2 | 3 | 4 } };
+
+    const previewPipeline = sharp(data, rawInput);
+    const preview = await (previewFormat === 'jpeg'
+      ? previewPipeline.flatten({ background: '#ffffff' }).jpeg({ quality: 85, mozjpeg: false })
+      : previewPipeline.webp({ quality: 82 })
+    ).toBuffer();
+
+    const thumb = await sharp(data, rawInput)
+      .flatten({ background: MID_GREY })
+      .resize(thumbnailSize, thumbnailSize, { fit: 'inside', withoutEnlargement: true })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const sigma = options.blurSigma ?? Math.max(3, Math.max(thumb.info.width, thumb.info.height) / 28);
+    const thumbnail = await sharp(thumb.data, { raw: { width: thumb.info.width, height: thumb.info.height, channels: thumb.info.channels as 3 } })
+      .greyscale()
+      .blur(sigma)
+      // Lossless: lossy WebP stores colour as YUV 4:2:0 and a grey image comes back with R, G, B a step apart. A
+      // blurred 256 px picture compresses well losslessly all the same.
+      .webp({ lossless: true, effort: 4 })
+      .toBuffer();
+
+    return {
+      thumbnail,
+      preview,
+      previewFormat,
+      width,
+      height,
+      thumbnailWidth: thumb.info.width,
+      thumbnailHeight: thumb.info.height,
+      previewWidth: info.width,
+      previewHeight: info.height,
+    };
+  } catch (error) {
+    if (error instanceof InvalidError) throw error;
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new InvalidError(`cannot make thumbnails: the file is corrupt or not a supported image (${message})`, undefined, { cause: error });
+  }
+}
+
+async function fromBytes(bytes: Uint8Array, maxPixels: number, options: ThumbnailOptions): Promise<{ pipeline: Sharp; width: number; height: number }> {
+  const open = () =>
+    sharp(bytes, { failOn: options.lenient ? 'none' : 'error', limitInputPixels: maxPixels, pages: 1, page: 0, sequentialRead: true });
+  // The header first: refuse a decompression bomb with a clear message before a single pixel is decoded.
+  let meta;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: false, pages: 1, page: 0 }).metadata();
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new InvalidError(`cannot make thumbnails: not a supported image (${message})`, undefined, { cause: error });
+  }
+  const storedWidth = meta.width ?? 0;
+  const storedHeight = meta.pageHeight ?? meta.height ?? 0;
+  checkPixels(storedWidth, storedHeight, maxPixels);
+  const swap = (meta.orientation ?? 1) >= 5 && (meta.orientation ?? 1) <= 8;
+  return { pipeline: open().autoOrient(), width: swap ? storedHeight : storedWidth, height: swap ? storedWidth : storedHeight };
+}
+
+function fromRaw(pixels: RawPixels, maxPixels: number): { pipeline: Sharp; width: number; height: number } {
+  const { width, height, channels } = pixels;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new InvalidError(`cannot make thumbnails: bad pixel size ${width}x${height}`);
+  }
+  checkPixels(width, height, maxPixels);
+  if (pixels.data.length !== width * height * channels) {
+    throw new InvalidError(`cannot make thumbnails: ${pixels.data.length} bytes of pixels for ${width}x${height}x${channels}`);
+  }
+  const orientation = pixels.orientation ?? 1;
+  let pipeline = sharp(pixels.data, { raw: { width, height, channels }, limitInputPixels: maxPixels });
+  // EXIF orientations as sharp operations. sharp mirrors before it rotates, whatever the call order: transpose (5)
+  // is a mirror then 270°, transverse (7) a mirror then 90°.
+  switch (orientation) {
+    case 2: pipeline = pipeline.flop(); break;
+    case 3: pipeline = pipeline.rotate(180); break;
+    case 4: pipeline = pipeline.flip(); break;
+    case 5: pipeline = pipeline.rotate(270).flop(); break;
+    case 6: pipeline = pipeline.rotate(90); break;
+    case 7: pipeline = pipeline.rotate(90).flop(); break;
+    case 8: pipeline = pipeline.rotate(270); break;
+    default: break;
+  }
+  const swap = orientation >= 5 && orientation <= 8;
+  return { pipeline, width: swap ? height : width, height: swap ? width : height };
+}
+
+function checkPixels(width: number, height: number, maxPixels: number): void {
+  if (width * height > maxPixels) {
+    throw new InvalidError(`image of ${width}x${height} pixels exceeds the limit of ${maxPixels} pixels`, { width, height, maxPixels });
+  }
+}
+
+function checkSize(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 16 || value > 8192) throw new InvalidError(`${name} must be an integer from 16 to 8192, got ${value}`);
+  return value;
+}

@@ -9,8 +9,10 @@ import { buildZip } from './support/zip-writer.js';
 async function tarBytes(): Promise<Buffer> {
   const p = pack();
   const chunks: Buffer[] = [];
-  p.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise((resolve) => p.on('end', resolve));
+  p.on('data', (c) => {
+    chunks.push(c as Buffer);
+  });
+  const done = new Promise<void>((resolve) => p.on('end', () => resolve()));
   p.entry({ name: 'x.txt' }, 'x');
   p.finalize();
   await done;

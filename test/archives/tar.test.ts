@@ -10,7 +10,9 @@ type Spec = Partial<Header> & { name: string; data?: Buffer };
 async function buildTar(specs: readonly Spec[]): Promise<Buffer> {
   const p = pack();
   const chunks: Buffer[] = [];
-  p.on('data', (chunk: Buffer) => chunks.push(chunk));
+  p.on('data', (chunk) => {
+    chunks.push(chunk as Buffer);
+  });
   const ended = new Promise<void>((resolve, reject) => {
     p.on('end', () => resolve());
     p.on('error', reject);

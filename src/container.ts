@@ -7,6 +7,9 @@ import type { AriadneConfig } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrateToLatest, type SchemaVersion } from './db/migrate.js';
 import { HashSetService } from './hashsets/hash-set-service.js';
+import { ingestFileJob } from './ingest/ingest-file-job.js';
+import { ReportService } from './ingest/report-service.js';
+import { INGEST_FILE_JOB, SubmissionService } from './ingest/submission-service.js';
 import { DbJobQueue } from './jobs/db-job-queue.js';
 import type { JobQueue } from './jobs/job-queue.js';
 import { JobHandlers, JobRunner } from './jobs/job-runner.js';
@@ -14,6 +17,8 @@ import { IndexCatalog } from './matching/index-catalog.js';
 import { MatchService } from './matching/match-service.js';
 import { SignalStore } from './matching/signal-store.js';
 import { HashPool } from './signals/hash-pool.js';
+import { resolveIngestLimits } from './media/limits.js';
+import { createMediaToolkit } from './media/media-toolkit.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { LocalBlobStore } from './storage/local-blob-store.js';
 import { createKeyring, loadOrCreateMasterKey, masterKeyFromHex, type MasterKeyring } from './storage/master-key.js';
@@ -48,6 +53,9 @@ export interface Container {
   readonly hashSets: HashSetService;
   /** Worker threads that decode and hash files (started on first use). */
   hashPool(): HashPool;
+  /** Submissions and their intake; the `ingest.file` job processes what they take in. */
+  readonly submissions: SubmissionService;
+  readonly reports: ReportService;
   readonly version: string;
   /** Starts background work (the job runner). Call after every job handler is registered. */
   start(): void;
@@ -128,6 +136,23 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       await pool?.close();
     });
 
+    const limits = resolveIngestLimits();
+    const submissions = new SubmissionService(database.db, blobStore, queue, access.audit, access.policy);
+    const reports = new ReportService(database.db, submissions, catalog, matching);
+    jobHandlers.register(
+      INGEST_FILE_JOB,
+      ingestFileJob({
+        db: database.db,
+        blobs: blobStore,
+        signals,
+        audit: access.audit,
+        tools: createMediaToolkit({ pool: hashPool, limits }),
+        submissions,
+        limits,
+        tmpDir: join(config.dataDir, 'tmp'),
+      }),
+    );
+
     const startedAt = Date.now();
     const health = new HealthService({ database, blobStore, queue, runner, version: VERSION, startedAt });
 
@@ -150,6 +175,8 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       matching,
       hashSets,
       hashPool,
+      submissions,
+      reports,
       version: VERSION,
       start() {
         runner?.start();

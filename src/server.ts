@@ -33,19 +33,7 @@ export async function startAriadne(config: AriadneConfig, options: StartOptions)
     if (options.role !== 'worker') {
       // The indexes load (or build) before the first request is accepted.
       await container.catalog();
-      app = await buildApp({
-        config,
-        logger,
-        health: container.health,
-        version: container.version,
-        access: container.access,
-        match: {
-          matching: container.matching,
-          hashFile: (path) => container.hashPool().hashFile(path, { dihedral: true }),
-          tmpDir: join(config.dataDir, 'tmp'),
-          maxUploadBytes: config.http.maxUploadBytes,
-        },
-      });
+      app = await buildContainerApp(container);
       await app.listen({ host: config.http.host, port: config.http.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.http.port;
@@ -79,6 +67,25 @@ export async function startAriadne(config: AriadneConfig, options: StartOptions)
       return stopping;
     },
   };
+}
+
+/** The HTTP application over everything the container provides: every route the product has. */
+export function buildContainerApp(container: Container): Promise<FastifyInstance> {
+  const { config, logger } = container;
+  return buildApp({
+    config,
+    logger,
+    health: container.health,
+    version: container.version,
+    access: container.access,
+    submissions: { submissions: container.submissions, reports: container.reports, maxFilesPerRequest: 1000, maxUploadBytes: config.http.maxUploadBytes },
+    match: {
+      matching: container.matching,
+      hashFile: (path) => container.hashPool().hashFile(path, { dihedral: true }),
+      tmpDir: join(config.dataDir, 'tmp'),
+      maxUploadBytes: config.http.maxUploadBytes,
+    },
+  });
 }
 
 function isLoopback(host: string): boolean {

@@ -13,6 +13,7 @@ import { auditRoutes } from './audit/audit-routes.js';
 import { authRoutes } from './auth/auth-routes.js';
 import { registerErrorHandler } from './error-handler.js';
 import { matchRoutes, type MatchRouteDeps } from './match/match-routes.js';
+import { submissionRoutes, type SubmissionRouteDeps } from './submissions/submission-routes.js';
 import multipart from '@fastify/multipart';
 import { healthRoutes } from './health/health-routes.js';
 import type { HealthService } from './health/health-service.js';
@@ -29,6 +30,8 @@ export interface AppDeps {
   readonly access?: AccessModule;
   /** Matching (POST /api/match); absent in apps built without the indexes. */
   readonly match?: MatchRouteDeps;
+  /** Submissions and triage reports; absent in apps built without ingest. */
+  readonly submissions?: SubmissionRouteDeps;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -105,6 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'admin', description: 'Countries, agencies, users, certification' },
         { name: 'audit', description: 'The hash-chained audit trail and statistics' },
         { name: 'matching', description: 'Exact and perceptual matching against everything stored' },
+        { name: 'submissions', description: 'Uploads of seized material and their triage reports' },
       ],
       components: {
         securitySchemes: {
@@ -124,11 +128,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(adminRoutes(deps.access));
     await app.register(auditRoutes(deps.access));
   }
-  if (deps.match) {
-    // Multipart bodies are read by the routes that accept files, with their own size limits.
-    await app.register(multipart, { limits: { fileSize: deps.match.maxUploadBytes, files: 1, fields: 16, parts: 20, headerPairs: 100 } });
-    await app.register(matchRoutes(deps.match));
+  if (deps.match || deps.submissions) {
+    // Multipart bodies are read by the routes that accept files, each with its own limits.
+    // preservePath: a file's name may carry its folders (DCIM/100/a.jpg); submissions record and sanitise it.
+    await app.register(multipart, { preservePath: true, limits: { fileSize: config.http.maxUploadBytes, fields: 16, headerPairs: 100 } });
   }
+  if (deps.match) await app.register(matchRoutes(deps.match));
+  if (deps.submissions) await app.register(submissionRoutes(deps.submissions));
 
   // Public by decision: the document describes the API and holds no data (see docs/ARCHITECTURE.md).
   app.get('/api/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () => app.swagger());

@@ -5,6 +5,8 @@ import { registerAuditCommand } from './commands/audit.js';
 import { registerConfigCommand } from './commands/config.js';
 import { registerHashCommand } from './commands/hash.js';
 import { registerImportCommand } from './commands/import.js';
+import { registerIngestCommand } from './commands/ingest.js';
+import { registerScanCommand } from './commands/scan.js';
 import { registerMatchCommand } from './commands/match.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerTokensCommand } from './commands/tokens.js';
@@ -26,5 +28,7 @@ export function buildProgram(): Command {
   registerHashCommand(program);
   registerMatchCommand(program);
   registerImportCommand(program);
+  registerIngestCommand(program);
+  registerScanCommand(program);
   return program;
 }

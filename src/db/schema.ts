@@ -138,6 +138,58 @@ export interface MediaItemsTable {
   width: number | null;
   height: number | null;
   created_at: number;
+  first_seen_at: number | null;
+  first_country: string | null;
+  /** Blurred greyscale thumbnail (the default view). */
+  thumbnail_sha256: string | null;
+  /** Unredacted preview, shown only on a deliberate, audited request. */
+  preview_sha256: string | null;
+  /** ExifSummary as JSON. */
+  exif: string | null;
+  camera_make: string | null;
+  camera_model: string | null;
+  camera_serial: string | null;
+  gps_lat: number | null;
+  gps_lon: number | null;
+  taken_at: string | null;
+}
+
+export interface SubmissionsTable {
+  id: Generated<number>;
+  user_id: number | null;
+  agency_id: number | null;
+  country_code: string | null;
+  actor_name: string;
+  /** Seizure reference, case number. */
+  reference: string;
+  device: string;
+  notes: string;
+  /** open: files are arriving; sealed: no more files, processing; complete: every file processed. */
+  status: 'open' | 'sealed' | 'complete';
+  created_at: number;
+  sealed_at: number | null;
+  completed_at: number | null;
+}
+
+export interface SubmissionFilesTable {
+  id: Generated<number>;
+  submission_id: number;
+  /** Path as submitted (inside archives: `archive.zip!/inner/path.jpg`). */
+  path: string;
+  parent_file_id: number | null;
+  depth: number;
+  size: number | null;
+  mtime: number | null;
+  blob_sha256: string | null;
+  md5: string | null;
+  sha1: string | null;
+  /** Sniffed from the bytes when processed. */
+  mime: string | null;
+  status: 'pending' | 'done' | 'error';
+  error: string | null;
+  media_id: number | null;
+  created_at: number;
+  processed_at: number | null;
 }
 
 export interface HashSetsTable {
@@ -183,6 +235,8 @@ export interface Schema {
   jobs: JobsTable;
   instance_settings: InstanceSettingsTable;
   media_items: MediaItemsTable;
+  submissions: SubmissionsTable;
+  submission_files: SubmissionFilesTable;
   hash_sets: HashSetsTable;
   signal_entries: SignalEntriesTable;
   signal_changes: SignalChangesTable;

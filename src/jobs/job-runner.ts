@@ -85,10 +85,14 @@ export class JobRunner {
     await this.loop;
     const pending = [...this.running.values()];
     const all = Promise.allSettled(pending.map((r) => r.done));
-    const timedOut = await Promise.race([all.then(() => false), delay(graceMs).then(() => true)]);
+    const waited = new AbortController();
+    const timedOut = await Promise.race([all.then(() => false), delay(graceMs, waited.signal).then(() => !waited.signal.aborted)]);
+    waited.abort();
     if (timedOut) {
       for (const r of this.running.values()) r.controller.abort(new Error('shutting down'));
-      await Promise.race([all, delay(Math.min(graceMs, 5000))]);
+      const settled = new AbortController();
+      await Promise.race([all, delay(Math.min(graceMs, 5000), settled.signal)]);
+      settled.abort();
       for (const r of this.running.values()) {
         await this.options.queue.release(r.job).catch(() => undefined);
       }
@@ -166,14 +170,12 @@ export class JobRunner {
 function delay(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 }

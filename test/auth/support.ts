@@ -2,15 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../../src/api/app.js';
 import { SESSION_COOKIE } from '../../src/api/access.js';
 import { inTransaction, systemActor, contextFor, type TxContext } from '../../src/auth/actor.js';
 import { hashPassword } from '../../src/auth/passwords.js';
-import type { Role, Scope } from '../../src/auth/roles.js';
+import type { Role as UserRole, Scope } from '../../src/auth/roles.js';
 import { totpCode } from '../../src/auth/totp.js';
 import { loadConfig } from '../../src/config.js';
-import { createContainer, type Container } from '../../src/container.js';
+import { createContainer, type Container, type Role } from '../../src/container.js';
 import { createLogger } from '../../src/logger.js';
+import { buildContainerApp } from '../../src/server.js';
 import type { DatabaseAdapter } from '../support/databases.js';
 
 /**
@@ -23,7 +23,7 @@ export interface TestEnv {
   close(): Promise<void>;
 }
 
-export async function startTestEnv(options: { adapter?: DatabaseAdapter; env?: Record<string, string> } = {}): Promise<TestEnv> {
+export async function startTestEnv(options: { adapter?: DatabaseAdapter; env?: Record<string, string>; role?: Role } = {}): Promise<TestEnv> {
   const dir = mkdtempSync(join(tmpdir(), 'ariadne-auth-'));
   const created = options.adapter ? await options.adapter.create() : undefined;
   const config = loadConfig({
@@ -31,8 +31,8 @@ export async function startTestEnv(options: { adapter?: DatabaseAdapter; env?: R
     cwd: dir,
   });
   const logger = createLogger('silent');
-  const container = await createContainer(config, { role: 'api', logger });
-  const app = await buildApp({ config, logger, health: container.health, version: container.version, access: container.access });
+  const container = await createContainer(config, { role: options.role ?? 'api', logger });
+  const app = await buildContainerApp(container);
   return {
     container,
     app,
@@ -50,7 +50,7 @@ export interface TestUser {
   readonly username: string;
   readonly password: string;
   readonly totpSecret: string;
-  readonly role: Role;
+  readonly role: UserRole;
   readonly countryCode: string;
   readonly agencyId: number;
 }
@@ -67,7 +67,7 @@ export function asOperator<T>(env: TestEnv, fn: (ctx: TxContext) => Promise<T>):
  */
 export async function createUser(
   env: TestEnv,
-  options: { username: string; role?: Role; country?: string; agency?: string; certified?: boolean; ready?: boolean },
+  options: { username: string; role?: UserRole; country?: string; agency?: string; certified?: boolean; ready?: boolean },
 ): Promise<TestUser> {
   const role = options.role ?? 'investigator';
   const country = options.country ?? 'FR';

@@ -8,9 +8,9 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { InvalidError } from '../../core/errors.js';
-import type { MatchRequest, MatchService } from '../../matching/match-service.js';
+import { queryFromSignals } from '../../matching/file-query.js';
+import type { MatchService } from '../../matching/match-service.js';
 import { MAX_PDQ_RADIUS } from '../../matching/match-service.js';
-import { PDQ_MIN_QUALITY } from '../../signals/pdq/pdq-signal.js';
 import type { FileSignals } from '../../signals/file-hasher.js';
 import { contextOf } from '../access.js';
 
@@ -83,18 +83,7 @@ export function matchRoutes(deps: MatchRouteDeps): FastifyPluginAsyncZod {
         const service = await deps.matching();
         if (request.isMultipart()) {
           const signals = await receiveAndHash(request, deps);
-          const notes: string[] = [];
-          const usable = signals.pdq !== null && (signals.quality ?? 0) >= PDQ_MIN_QUALITY;
-          if (signals.pdq === null) notes.push(signals.imageError ? `no PDQ: ${signals.imageError}` : 'no PDQ: not an image');
-          else if (!usable) notes.push(`PDQ not matched: quality ${signals.quality} is below ${PDQ_MIN_QUALITY} (too flat to trust)`);
-          const trimmedUsable = signals.trimmed !== undefined && signals.trimmed.quality >= PDQ_MIN_QUALITY;
-          const query: MatchRequest = {
-            md5: signals.md5,
-            sha1: signals.sha1,
-            sha256: signals.sha256,
-            ...(usable && signals.pdqDihedral ? { pdqDihedral: signals.pdqDihedral } : usable && signals.pdq ? { pdq: [signals.pdq] } : {}),
-            ...(trimmedUsable && signals.trimmed ? { pdq: [...(usable && !signals.pdqDihedral && signals.pdq ? [signals.pdq] : []), signals.trimmed.pdq] } : {}),
-          };
+          const { query, notes } = queryFromSignals(signals);
           const matches = await service.match(ctx, query);
           return {
             file: { size: signals.size, mime: signals.mime, md5: signals.md5, sha1: signals.sha1, sha256: signals.sha256, pdq: signals.pdq, quality: signals.quality, trimmedPdq: signals.trimmed?.pdq ?? null },

@@ -1,0 +1,255 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { randomUUID } from 'node:crypto';
+import { fileTypeFromBuffer } from 'file-type';
+import { contextFor, systemActor, type TxContext } from '../auth/actor.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { AriadneError } from '../core/errors.js';
+import type { Db, Tx } from '../db/schema.js';
+import type { ClaimedJob, JobOutcome } from '../jobs/job-queue.js';
+import type { JobContext } from '../jobs/job-runner.js';
+import type { NewSignalEntry, SignalStore } from '../matching/signal-store.js';
+import type { IngestLimits } from '../media/limits.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import type { ExifFacts, MediaTools } from './media-tools.js';
+import { archiveMemberPath } from './paths.js';
+import { completeIfDone, type SubmissionService } from './submission-service.js';
+
+export interface IngestFileJobDeps {
+  readonly db: Db;
+  readonly blobs: BlobStore;
+  readonly signals: SignalStore;
+  readonly audit: AuditLog;
+  readonly tools: MediaTools;
+  readonly submissions: SubmissionService;
+  readonly limits: IngestLimits;
+  /** Private scratch directory for archives being expanded. */
+  readonly tmpDir: string;
+  /** Images larger than this are stored and sighted without decoding. */
+  readonly maxImageBytes?: number;
+}
+
+const HEAD_BYTES = 64 * 1024;
+const DEFAULT_MAX_IMAGE_BYTES = 256 * 1024 * 1024;
+const INGEST_ACTOR = systemActor('ingest');
+
+type FileRow = { id: number; submission_id: number; path: string; depth: number; blob_sha256: string | null; md5: string | null; sha1: string | null; size: number | null; status: string };
+
+/**
+ * The job that turns one submitted file into a media item (or a sighting of one): sniff the bytes, expand
+ * archives into more files, decode images once for PDQ (plain and letterbox-trimmed), EXIF and renditions, then in
+ * one transaction with the job's completion: the item, its signal entries, the sighting and the audit entry.
+ * Everything before that transaction is idempotent (content-addressed blobs, per-path files), so a crash anywhere
+ * reruns the job to the same result.
+ */
+export function ingestFileJob(deps: IngestFileJobDeps) {
+  return async (job: ClaimedJob, ctx: JobContext): Promise<JobOutcome> => {
+    const { fileId } = job.payload as { fileId: number };
+    const file = (await deps.db.selectFrom('submission_files').select(['id', 'submission_id', 'path', 'depth', 'blob_sha256', 'md5', 'sha1', 'size', 'status']).where('id', '=', fileId).executeTakeFirst()) as FileRow | undefined;
+    if (!file) return { status: 'skipped', reason: `submission file ${fileId} does not exist` };
+    if (file.status !== 'pending') return { status: 'skipped', reason: `submission file ${fileId} is already ${file.status}` };
+    if (!file.blob_sha256) return finish(deps, file, { error: 'no stored bytes' });
+
+    try {
+      // A second seizure of stored bytes: a sighting, nothing else to compute.
+      const known = await deps.db.selectFrom('media_items').select(['id', 'mime']).where('sha256', '=', file.blob_sha256).executeTakeFirst();
+      if (known) return finish(deps, file, { mediaId: Number(known.id), mime: known.mime });
+
+      const head = await readHead(deps.blobs, file.blob_sha256);
+      const type = await fileTypeFromBuffer(head);
+      const mime = type?.mime ?? (file.size === 0 ? 'application/x-empty' : 'application/octet-stream');
+      if (file.size === 0) return finish(deps, file, { mime, error: 'empty file' });
+
+      const archive = deps.tools.archiveKind(head);
+      if (archive) return await expandArchive(deps, file, archive, mime, ctx);
+
+      if (mime.startsWith('video/')) return finish(deps, file, { mime, item: { kind: 'video', width: null, height: null, entries: [], exif: null } });
+      if (!mime.startsWith('image/') && !isBmp(head)) return finish(deps, file, { mime, error: `not a supported media file (${mime})` });
+      if ((file.size ?? 0) > (deps.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES)) {
+        return finish(deps, file, { mime, item: { kind: 'image', width: null, height: null, entries: [], exif: null } });
+      }
+
+      const bytes = await deps.blobs.getBuffer(file.blob_sha256);
+      const signals = await deps.tools.hash(bytes);
+      if (signals.pdq === null) return finish(deps, file, { mime: signals.mime, error: `image could not be decoded: ${signals.imageError ?? 'unknown reason'}` });
+      const [exif, renditions] = await Promise.all([deps.tools.exif(bytes).catch(() => null), deps.tools.renditions(bytes)]);
+      const [thumb, preview] = await Promise.all([deps.blobs.put(renditions.thumbnail), deps.blobs.put(renditions.preview)]);
+      const entries: NewSignalEntry[] = [{ signal: 'pdq', hash: hex(signals.pdq), quality: signals.quality, variant: 'plain' }];
+      if (signals.trimmed) entries.push({ signal: 'pdq', hash: hex(signals.trimmed.pdq), quality: signals.trimmed.quality, variant: 'trimmed' });
+      return finish(deps, file, {
+        mime: signals.mime,
+        item: { kind: 'image', width: signals.width ?? null, height: signals.height ?? null, entries, exif, thumbnail: thumb.sha256, preview: preview.sha256 },
+      });
+    } catch (error) {
+      if (error instanceof AriadneError && (error.kind === 'invalid' || error.kind === 'integrity')) {
+        return finish(deps, file, { error: error.message });
+      }
+      // An unexpected failure is retried; on the last attempt the file is recorded as an error instead, so the
+      // submission still completes and says why.
+      if (ctx.attempt >= job.maxAttempts) return finish(deps, file, { error: `processing failed ${job.maxAttempts} times: ${(error as Error).message}` });
+      return { status: 'failed', reason: (error as Error).message, retryable: true };
+    }
+  };
+}
+
+interface ItemFacts {
+  readonly kind: 'image' | 'video';
+  readonly width: number | null;
+  readonly height: number | null;
+  readonly entries: NewSignalEntry[];
+  readonly exif: ExifFacts | null;
+  readonly thumbnail?: string;
+  readonly preview?: string;
+}
+
+interface Result {
+  readonly mime?: string;
+  readonly mediaId?: number;
+  readonly item?: ItemFacts;
+  readonly error?: string;
+  readonly container?: boolean;
+}
+
+/** The job's outcome: its database writes commit with the job's completion. */
+function finish(deps: IngestFileJobDeps, file: FileRow, result: Result): JobOutcome {
+  return {
+    status: 'done',
+    result: { fileId: file.id, mediaId: result.mediaId ?? null, error: result.error ?? null },
+    commit: async (tx: Tx) => {
+      const ctx: TxContext = { ...contextFor(INGEST_ACTOR), tx };
+      const submission = await tx.selectFrom('submissions').select(['country_code', 'actor_name']).where('id', '=', file.submission_id).executeTakeFirstOrThrow();
+      let mediaId = result.mediaId ?? null;
+      let created = false;
+      if (mediaId === null && result.item) {
+        ({ mediaId, created } = await insertItem(deps, ctx, file, result.mime ?? 'application/octet-stream', result.item, submission.country_code));
+      }
+      await tx
+        .updateTable('submission_files')
+        .set({ status: result.error ? 'error' : 'done', error: result.error ?? null, media_id: mediaId, mime: result.mime ?? null, processed_at: ctx.now })
+        .where('id', '=', file.id)
+        .execute();
+      await deps.audit.append(tx, {
+        action: result.error ? 'submission.file.error' : created ? 'media.ingest' : mediaId !== null ? 'media.sighting' : 'submission.file.process',
+        actor: INGEST_ACTOR,
+        object: mediaId !== null ? { type: 'media', id: mediaId, country: submission.country_code } : { type: 'submission', id: file.submission_id, country: submission.country_code },
+        details: { submissionId: file.submission_id, fileId: file.id, path: file.path, sha256: file.blob_sha256, submittedBy: submission.actor_name, ...(result.error ? { error: result.error } : {}) },
+      });
+      await completeIfDone(ctx, file.submission_id);
+    },
+  };
+}
+
+async function insertItem(deps: IngestFileJobDeps, ctx: TxContext, file: FileRow, mime: string, item: ItemFacts, country: string | null): Promise<{ mediaId: number; created: boolean }> {
+  const exif = item.exif;
+  const inserted = await ctx.tx
+    .insertInto('media_items')
+    .values({
+      sha256: file.blob_sha256!,
+      sha1: file.sha1 ?? '',
+      md5: file.md5 ?? '',
+      size: file.size ?? 0,
+      mime,
+      kind: item.kind,
+      width: item.width,
+      height: item.height,
+      created_at: ctx.now,
+      first_seen_at: ctx.now,
+      first_country: country,
+      thumbnail_sha256: item.thumbnail ?? null,
+      preview_sha256: item.preview ?? null,
+      exif: exif ? JSON.stringify(exif) : null,
+      camera_make: str(exif?.make),
+      camera_model: str(exif?.model),
+      camera_serial: str(exif?.serial),
+      gps_lat: num(exif?.latitude),
+      gps_lon: num(exif?.longitude),
+      taken_at: str(exif?.takenAt),
+    })
+    .onConflict((oc) => oc.column('sha256').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (!inserted) {
+    // Another worker stored the same bytes a moment ago: this file is a sighting of that item.
+    const row = await ctx.tx.selectFrom('media_items').select('id').where('sha256', '=', file.blob_sha256!).executeTakeFirstOrThrow();
+    return { mediaId: Number(row.id), created: false };
+  }
+  const mediaId = Number(inserted.id);
+  const exact: NewSignalEntry[] = [
+    { signal: 'sha256', hash: hex(file.blob_sha256!) },
+    ...(file.md5 ? [{ signal: 'md5' as const, hash: hex(file.md5) }] : []),
+    ...(file.sha1 ? [{ signal: 'sha1' as const, hash: hex(file.sha1) }] : []),
+  ];
+  await deps.signals.addEntries(ctx.tx, [...item.entries, ...exact].map((e) => ({ ...e, mediaId })), ctx.now);
+  return { mediaId, created: true };
+}
+
+async function expandArchive(deps: IngestFileJobDeps, file: FileRow, kind: string, mime: string, job: JobContext): Promise<JobOutcome> {
+  const depth = file.depth + 1;
+  if (depth > deps.limits.maxArchiveDepth) return finish(deps, file, { mime, error: `archive nested deeper than ${deps.limits.maxArchiveDepth} levels: not expanded` });
+  await mkdir(deps.tmpDir, { recursive: true, mode: 0o700 });
+  const local = join(deps.tmpDir, `archive-${randomUUID()}`);
+  const ctx = contextFor(INGEST_ACTOR);
+  try {
+    // Archive readers need random access: the archive is decrypted to a private scratch file for the expansion only.
+    await pipeline(await deps.blobs.get(file.blob_sha256!), createWriteStream(local, { mode: 0o600 }));
+    for await (const item of deps.tools.readArchive(local, kind)) {
+      if (job.signal.aborted) return { status: 'failed', reason: 'interrupted', retryable: true };
+      if (!item.ok) {
+        await deps.submissions.recordRefused(ctx, file.submission_id, { path: `${file.path}!/${item.path}`, parentFileId: file.id, depth }, item.reason);
+        continue;
+      }
+      let path: string;
+      try {
+        path = archiveMemberPath(file.path, item.entry.path);
+      } catch (error) {
+        await deps.submissions.recordRefused(ctx, file.submission_id, { path: `${file.path}!/${item.entry.path}`, parentFileId: file.id, depth }, (error as Error).message);
+        continue;
+      }
+      if (await deps.submissions.hasPath(file.submission_id, path)) continue;
+      try {
+        await deps.submissions.addFile(ctx, file.submission_id, { path, mtime: item.entry.mtime, parentFileId: file.id, depth }, item.entry.open());
+      } catch (error) {
+        // An entry that breaks a limit (a decompression bomb) or is corrupt fails its stream; nothing was stored,
+        // and the reader reports it as a problem next.
+        if (!(error instanceof AriadneError && error.kind === 'invalid')) throw error;
+      }
+    }
+  } finally {
+    await unlink(local).catch(() => undefined);
+  }
+  return finish(deps, file, { mime, container: true });
+}
+
+async function readHead(blobs: BlobStore, sha256: string): Promise<Buffer> {
+  const stream = await blobs.get(sha256);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= HEAD_BYTES) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, HEAD_BYTES);
+}
+
+function isBmp(head: Buffer): boolean {
+  return head.length > 2 && head[0] === 0x42 && head[1] === 0x4d;
+}
+
+function hex(text: string): Uint8Array {
+  return new Uint8Array(Buffer.from(text, 'hex'));
+}
+
+function str(v: unknown): string | null {
+  return typeof v === 'string' && v.length > 0 ? v.slice(0, 500) : null;
+}
+
+function num(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}

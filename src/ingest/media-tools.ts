@@ -1,0 +1,43 @@
+import type { Readable } from 'node:stream';
+import type { FileSignals } from '../signals/file-hasher.js';
+
+/** What ingest extracts from an image once: camera and place (EXIF). Stored as JSON with the item. */
+export interface ExifFacts {
+  readonly make?: string | null;
+  readonly model?: string | null;
+  readonly serial?: string | null;
+  readonly latitude?: number | null;
+  readonly longitude?: number | null;
+  readonly takenAt?: string | null;
+  readonly [key: string]: unknown;
+}
+
+export interface Renditions {
+  /** Blurred, greyscale, small: the default view that protects the person looking at it. */
+  readonly thumbnail: Buffer;
+  /** Unredacted, downscaled: shown only on a deliberate, audited request. */
+  readonly preview: Buffer;
+}
+
+export interface ArchiveMember {
+  readonly path: string;
+  readonly mtime: number | null;
+  open(): Readable;
+}
+
+export type ArchiveItem = { readonly ok: true; readonly entry: ArchiveMember } | { readonly ok: false; readonly path: string; readonly reason: string };
+
+/**
+ * The media tools the ingest pipeline needs, behind one port (the composition root wires sharp, exifr, the hash
+ * pool and the archive readers in; tests may wire others).
+ */
+export interface MediaTools {
+  /** Every signal of an image or other file, decoded once, off the main thread. */
+  hash(bytes: Buffer): Promise<FileSignals>;
+  exif(bytes: Buffer): Promise<ExifFacts | null>;
+  renditions(bytes: Buffer): Promise<Renditions>;
+  /** Archive format from the first bytes, or null when the bytes are not an archive. */
+  archiveKind(head: Buffer): string | null;
+  /** Members of an archive held in a local file, as a stream of entries and refusals. */
+  readArchive(path: string, kind: string): AsyncIterable<ArchiveItem>;
+}

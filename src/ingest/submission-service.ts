@@ -1,0 +1,282 @@
+import type { Readable } from 'node:stream';
+import { inTransaction, type RequestContext, type TxContext } from '../auth/actor.js';
+import type { AccessPolicy } from '../auth/policy.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { ConflictError, InvalidError, NotFoundError } from '../core/errors.js';
+import { hasControlCharacters, replaceControlCharacters } from '../core/text.js';
+import type { Db, Executor, SubmissionsTable } from '../db/schema.js';
+import type { JobQueue } from '../jobs/job-queue.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import { normaliseSubmittedPath } from './paths.js';
+import { storeStream } from './store-stream.js';
+
+export const INGEST_FILE_JOB = 'ingest.file';
+
+export interface Submission {
+  readonly id: number;
+  readonly userId: number | null;
+  readonly agencyId: number | null;
+  readonly countryCode: string | null;
+  readonly actorName: string;
+  readonly reference: string;
+  readonly device: string;
+  readonly notes: string;
+  readonly status: SubmissionsTable['status'];
+  readonly createdAt: number;
+  readonly sealedAt: number | null;
+  readonly completedAt: number | null;
+}
+
+export interface SubmissionProgress {
+  readonly files: number;
+  readonly pending: number;
+  readonly done: number;
+  readonly errors: number;
+}
+
+export interface NewSubmission {
+  readonly reference?: string;
+  readonly device?: string;
+  readonly notes?: string;
+  /** For the operator's command line: the country the material comes from. */
+  readonly countryCode?: string | null;
+}
+
+export interface AddedFile {
+  readonly fileId: number;
+  readonly path: string;
+  readonly sha256: string | null;
+  /** False when the submission already held a file at this path (nothing was stored again). */
+  readonly added: boolean;
+}
+
+export interface FileOrigin {
+  readonly path: string;
+  /** File modification time (epoch ms) as the source reported it. */
+  readonly mtime?: number | null;
+  /** For members of an archive in the submission. */
+  readonly parentFileId?: number | null;
+  readonly depth?: number;
+}
+
+const TEXT_LIMIT = 2000;
+
+/**
+ * Submissions and their intake. Each added file is streamed once into the blob store (hashed on the way), recorded
+ * with its job in one transaction with its audit entry; the job (ingest-file-job.ts) does the rest. Re-adding a path
+ * already recorded does nothing, so an interrupted intake can simply be run again.
+ */
+export class SubmissionService {
+  constructor(
+    private readonly db: Db,
+    private readonly blobs: BlobStore,
+    private readonly queue: JobQueue,
+    private readonly audit: AuditLog,
+    private readonly policy: AccessPolicy,
+  ) {}
+
+  async create(ctx: RequestContext, input: NewSubmission): Promise<Submission> {
+    this.requireUpload(ctx);
+    const reference = text(input.reference, 'reference');
+    const device = text(input.device, 'device');
+    const notes = text(input.notes, 'notes');
+    const actor = ctx.actor;
+    const countryCode = actor.kind === 'user' ? actor.countryCode : input.countryCode ? checkCountry(input.countryCode) : null;
+    return inTransaction(this.db, ctx, async (tx) => {
+      const row = await tx.tx
+        .insertInto('submissions')
+        .values({
+          user_id: actor.kind === 'user' ? actor.userId : null,
+          agency_id: actor.kind === 'user' ? actor.agencyId : null,
+          country_code: countryCode,
+          actor_name: actor.kind === 'user' ? actor.username : `system:${actor.name}`,
+          reference,
+          device,
+          notes,
+          status: 'open',
+          created_at: tx.now,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await this.audit.append(tx.tx, { action: 'submission.create', actor, object: { type: 'submission', id: Number(row.id), country: countryCode }, address: tx.address, requestId: tx.requestId, details: { reference, device } });
+      return toSubmission(row);
+    });
+  }
+
+  /** The submission, when the caller may see it (its submitter, its agency, global admins); NotFound otherwise. */
+  async get(ctx: RequestContext, id: number, executor: Executor = this.db): Promise<Submission> {
+    const row = await executor.selectFrom('submissions').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row || !this.canSee(ctx, row)) throw new NotFoundError('no such submission');
+    return toSubmission(row);
+  }
+
+  async list(ctx: RequestContext, limit = 100): Promise<Submission[]> {
+    const actor = ctx.actor;
+    let q = this.db.selectFrom('submissions').selectAll().orderBy('id', 'desc').limit(Math.min(Math.max(1, limit), 1000));
+    if (actor.kind === 'user' && actor.role !== 'global_admin') {
+      this.policy.require(actor, 'media.upload', ctx.now);
+      q = q.where((w) => w.or([w('user_id', '=', actor.userId), w('agency_id', '=', actor.agencyId)]));
+    }
+    return (await q.execute()).map(toSubmission);
+  }
+
+  async progress(ctx: RequestContext, id: number): Promise<SubmissionProgress> {
+    await this.get(ctx, id);
+    return countFiles(this.db, id);
+  }
+
+  /** Whether the submission already holds a file at this path (to skip re-reading it on a resumed intake). */
+  async hasPath(submissionId: number, path: string): Promise<boolean> {
+    const row = await this.db.selectFrom('submission_files').select('id').where('submission_id', '=', submissionId).where('path', '=', normaliseSubmittedPath(path)).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Streams one file in and queues its processing. */
+  async addFile(ctx: RequestContext, submissionId: number, origin: FileOrigin, source: Readable): Promise<AddedFile> {
+    this.requireUpload(ctx);
+    const path = normaliseSubmittedPath(origin.path);
+    const submission = await this.get(ctx, submissionId);
+    if (submission.status === 'complete' || (submission.status === 'sealed' && origin.parentFileId == null)) {
+      source.resume();
+      throw new ConflictError(`submission ${submissionId} is ${submission.status}: no more files can be added`);
+    }
+    const existing = await this.db.selectFrom('submission_files').select(['id', 'blob_sha256']).where('submission_id', '=', submissionId).where('path', '=', path).executeTakeFirst();
+    if (existing) {
+      source.resume();
+      return { fileId: Number(existing.id), path, sha256: existing.blob_sha256, added: false };
+    }
+    const stored = await storeStream(this.blobs, source);
+    return inTransaction(this.db, ctx, async (tx) => {
+      const inserted = await tx.tx
+        .insertInto('submission_files')
+        .values({
+          submission_id: submissionId,
+          path,
+          parent_file_id: origin.parentFileId ?? null,
+          depth: origin.depth ?? 0,
+          size: stored.size,
+          mtime: origin.mtime ?? null,
+          blob_sha256: stored.sha256,
+          md5: stored.md5,
+          sha1: stored.sha1,
+          status: 'pending',
+          created_at: tx.now,
+        })
+        .onConflict((oc) => oc.columns(['submission_id', 'path']).doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (!inserted) {
+        const row = await tx.tx.selectFrom('submission_files').select('id').where('submission_id', '=', submissionId).where('path', '=', path).executeTakeFirstOrThrow();
+        return { fileId: Number(row.id), path, sha256: stored.sha256, added: false };
+      }
+      const fileId = Number(inserted.id);
+      await this.queue.enqueue(INGEST_FILE_JOB, { fileId }, { dedupeKey: `${INGEST_FILE_JOB}:${fileId}` }, tx.tx);
+      await this.audit.append(tx.tx, {
+        action: 'submission.file.add',
+        actor: tx.actor,
+        object: { type: 'submission', id: submissionId, country: submission.countryCode },
+        address: tx.address,
+        requestId: tx.requestId,
+        details: { fileId, path, sha256: stored.sha256, size: stored.size },
+      });
+      return { fileId, path, sha256: stored.sha256, added: true };
+    });
+  }
+
+  /** Records a file that could not be taken in at all (a refused archive entry, a symlink), with the reason. */
+  async recordRefused(ctx: RequestContext, submissionId: number, origin: FileOrigin, reason: string): Promise<void> {
+    const path = safePath(origin.path);
+    await inTransaction(this.db, ctx, async (tx) => {
+      const inserted = await tx.tx
+        .insertInto('submission_files')
+        .values({ submission_id: submissionId, path, parent_file_id: origin.parentFileId ?? null, depth: origin.depth ?? 0, size: null, mtime: origin.mtime ?? null, blob_sha256: null, md5: null, sha1: null, status: 'error', error: reason.slice(0, TEXT_LIMIT), created_at: tx.now, processed_at: tx.now })
+        .onConflict((oc) => oc.columns(['submission_id', 'path']).doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (!inserted) return;
+      await this.audit.append(tx.tx, { action: 'submission.file.refuse', actor: tx.actor, object: { type: 'submission', id: submissionId }, address: tx.address, requestId: tx.requestId, details: { path, reason } });
+    });
+  }
+
+  /** No more files will come: the submission completes once every file is processed. */
+  async seal(ctx: RequestContext, id: number): Promise<Submission> {
+    this.requireUpload(ctx);
+    return inTransaction(this.db, ctx, async (tx) => {
+      const submission = await this.get(ctx, id, tx.tx);
+      if (submission.status !== 'open') return submission;
+      await tx.tx.updateTable('submissions').set({ status: 'sealed', sealed_at: tx.now }).where('id', '=', id).execute();
+      await this.audit.append(tx.tx, { action: 'submission.seal', actor: tx.actor, object: { type: 'submission', id, country: submission.countryCode }, address: tx.address, requestId: tx.requestId });
+      await completeIfDone(tx, id);
+      return this.get(ctx, id, tx.tx);
+    });
+  }
+
+  private canSee(ctx: RequestContext, row: { user_id: number | null; agency_id: number | null }): boolean {
+    const actor = ctx.actor;
+    if (actor.kind === 'system') return true;
+    if (actor.role === 'global_admin') return true;
+    if (!this.policy.can(actor, 'media.upload', ctx.now)) return false;
+    return row.user_id === actor.userId || (row.agency_id !== null && Number(row.agency_id) === actor.agencyId);
+  }
+
+  private requireUpload(ctx: RequestContext): void {
+    if (ctx.actor.kind === 'user') this.policy.require(ctx.actor, 'media.upload', ctx.now);
+  }
+}
+
+export async function countFiles(db: Executor, submissionId: number): Promise<SubmissionProgress> {
+  const rows = await db.selectFrom('submission_files').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).where('submission_id', '=', submissionId).groupBy('status').execute();
+  const by = { pending: 0, done: 0, error: 0 };
+  for (const r of rows) by[r.status] = Number(r.n);
+  return { files: by.pending + by.done + by.error, pending: by.pending, done: by.done, errors: by.error };
+}
+
+/**
+ * Marks a sealed submission complete when no file is pending. Takes the submission's row lock first (PostgreSQL),
+ * so that of two files finishing together, the second to commit sees the first and completes the submission.
+ */
+export async function completeIfDone(ctx: TxContext, submissionId: number): Promise<void> {
+  const locked = await ctx.tx.updateTable('submissions').set({ status: (eb) => eb.ref('status') }).where('id', '=', submissionId).where('status', '=', 'sealed').executeTakeFirst();
+  if (Number(locked.numUpdatedRows) === 0) return;
+  const progress = await countFiles(ctx.tx, submissionId);
+  if (progress.pending > 0) return;
+  await ctx.tx.updateTable('submissions').set({ status: 'complete', completed_at: ctx.now }).where('id', '=', submissionId).execute();
+}
+
+function toSubmission(row: { [K in keyof SubmissionsTable]: unknown }): Submission {
+  return {
+    id: Number(row.id),
+    userId: row.user_id === null ? null : Number(row.user_id),
+    agencyId: row.agency_id === null ? null : Number(row.agency_id),
+    countryCode: row.country_code as string | null,
+    actorName: String(row.actor_name),
+    reference: String(row.reference),
+    device: String(row.device),
+    notes: String(row.notes),
+    status: row.status as Submission['status'],
+    createdAt: Number(row.created_at),
+    sealedAt: row.sealed_at === null ? null : Number(row.sealed_at),
+    completedAt: row.completed_at === null ? null : Number(row.completed_at),
+  };
+}
+
+function text(value: string | undefined, what: string): string {
+  const v = (value ?? '').trim();
+  if (v.length > TEXT_LIMIT) throw new InvalidError(`${what} is longer than ${TEXT_LIMIT} characters`);
+  if (hasControlCharacters(v, true)) throw new InvalidError(`${what} contains control characters`);
+  return v;
+}
+
+function checkCountry(code: string): string {
+  if (!/^[A-Za-z]{2}$/.test(code)) throw new InvalidError('a country is an ISO 3166-1 alpha-2 code');
+  return code.toUpperCase();
+}
+
+/** A refused entry's path, kept even when it is unsafe (as text only, never used on a filesystem). */
+function safePath(raw: string): string {
+  try {
+    return normaliseSubmittedPath(raw);
+  } catch {
+    return `[refused] ${replaceControlCharacters(raw.normalize('NFC')).slice(0, 1000)}`;
+  }
+}

@@ -83,7 +83,10 @@ export class ExactIndex {
   add(id: number, digest: Uint8Array, offset = 0): boolean {
     checkId(id);
     this.readKey(digest, offset);
-    if ((this.full + this.deleted + 1) > this.capacity * MAX_LOAD) this.rehash(tableSizeFor(2 * (this.full + 1)));
+    if (this.full + this.deleted + 1 > this.capacity * MAX_LOAD) {
+      // Grow when live entries fill half the load; when tombstones are what fills the table, rebuild it at its size.
+      this.rehash(this.full + 1 > (this.capacity * MAX_LOAD) / 2 ? tableSizeFor(2 * (this.full + 1)) : this.capacity);
+    }
     return this.insert(id);
   }
 

@@ -72,9 +72,8 @@ export function ingestFileJob(deps: IngestFileJobDeps) {
       }
 
       const bytes = await deps.blobs.getBuffer(file.blob_sha256);
-      const signals = await deps.tools.hash(bytes);
-      if (signals.pdq === null) return finish(deps, file, { mime: signals.mime, error: `image could not be decoded: ${signals.imageError ?? 'unknown reason'}` });
-      const [exif, renditions] = await Promise.all([deps.tools.exif(bytes).catch(() => null), deps.tools.renditions(bytes)]);
+      const { signals, exif, renditions } = await deps.tools.analyse(bytes);
+      if (signals.pdq === null || renditions === null) return finish(deps, file, { mime: signals.mime, error: `image could not be decoded: ${signals.imageError ?? 'unknown reason'}` });
       const [thumb, preview] = await Promise.all([deps.blobs.put(renditions.thumbnail), deps.blobs.put(renditions.preview)]);
       const entries: NewSignalEntry[] = [{ signal: 'pdq', hash: hex(signals.pdq), quality: signals.quality, variant: 'plain' }];
       if (signals.trimmed) entries.push({ signal: 'pdq', hash: hex(signals.trimmed.pdq), quality: signals.trimmed.quality, variant: 'trimmed' });

@@ -32,10 +32,11 @@ export type ArchiveItem = { readonly ok: true; readonly entry: ArchiveMember } |
  * pool and the archive readers in; tests may wire others).
  */
 export interface MediaTools {
-  /** Every signal of an image or other file, decoded once, off the main thread. */
-  hash(bytes: Buffer): Promise<FileSignals>;
-  exif(bytes: Buffer): Promise<ExifFacts | null>;
-  renditions(bytes: Buffer): Promise<Renditions>;
+  /**
+   * Every signal of an image or other file, off the main thread, from one decode: PDQ (plain and letterbox-trimmed),
+   * digests, and for images the EXIF facts and the renditions.
+   */
+  analyse(bytes: Buffer): Promise<{ signals: FileSignals; exif: ExifFacts | null; renditions: Renditions | null }>;
   /** Archive format from the first bytes, or null when the bytes are not an archive. */
   archiveKind(head: Buffer): string | null;
   /** Members of an archive held in a local file, as a stream of entries and refusals. */

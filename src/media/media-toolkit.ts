@@ -2,22 +2,18 @@ import { readArchive, sniffArchive, type ArchiveFormat } from '../archives/index
 import type { ArchiveItem, ExifFacts, MediaTools } from '../ingest/media-tools.js';
 import type { IngestLimits } from './limits.js';
 import type { HashPool } from '../signals/hash-pool.js';
-import { extractExif } from './exif.js';
-import { makeThumbnails } from './thumbnails.js';
 
 /** The ingest pipeline's media tools on this machine: the hash pool's threads, exifr, sharp, the archive readers. */
 export function createMediaToolkit(options: { pool: () => HashPool; limits: IngestLimits }): MediaTools {
   const { limits } = options;
   return {
-    hash: (bytes) => options.pool().hashBuffer(bytes, { letterbox: true }),
-    async exif(bytes): Promise<ExifFacts | null> {
-      const e = await extractExif(bytes);
-      if (!e) return null;
-      return { ...e, serial: e.bodySerial ?? null, latitude: e.gps?.latitude ?? null, longitude: e.gps?.longitude ?? null, takenAt: e.originalTime ?? null };
-    },
-    async renditions(bytes) {
-      const t = await makeThumbnails(bytes, { maxPixels: limits.maxPixels });
-      return { thumbnail: t.thumbnail, preview: t.preview };
+    async analyse(bytes) {
+      const signals = await options.pool().hashBuffer(bytes, { letterbox: true, extract: true });
+      const e = signals.exif;
+      const exif: ExifFacts | null = e ? { ...e, serial: e.bodySerial ?? null, latitude: e.gps?.latitude ?? null, longitude: e.gps?.longitude ?? null, takenAt: e.originalTime ?? null } : null;
+      const r = signals.renditions;
+      const renditions = r ? { thumbnail: Buffer.from(r.thumbnail.buffer, r.thumbnail.byteOffset, r.thumbnail.byteLength), preview: Buffer.from(r.preview.buffer, r.preview.byteOffset, r.preview.byteLength) } : null;
+      return { signals: { ...signals, exif: undefined, renditions: undefined }, exif, renditions };
     },
     archiveKind: (head) => sniffArchive(head),
     async *readArchive(path, kind): AsyncIterable<ArchiveItem> {

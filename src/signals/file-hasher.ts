@@ -2,6 +2,8 @@ import { open, stat } from 'node:fs/promises';
 import { AriadneError, InvalidError, NotFoundError } from '../core/errors.js';
 import { formatHash256 } from '../core/hash256.js';
 import { DECODABLE_IMAGE_TYPES, ImageDecoder, sniffMediaType } from '../media/decode.js';
+import { extractExif, type ExifSummary } from '../media/exif.js';
+import { makeThumbnails } from '../media/thumbnails.js';
 import { CryptoHasher, cryptoDigestsOf } from './crypto/crypto-hashes.js';
 import { computeImageSignals } from './pdq/image-signals.js';
 import { PdqHasher, type PixelBox } from './pdq/pdq-hasher.js';
@@ -35,6 +37,10 @@ export interface FileSignals {
    * pdq is null.
    */
   readonly imageError?: string;
+  /** With `extract`: the image's EXIF summary (null when it has none). */
+  readonly exif?: ExifSummary | null;
+  /** With `extract`: the blurred greyscale thumbnail and the unredacted preview (WebP). */
+  readonly renditions?: { readonly thumbnail: Uint8Array; readonly preview: Uint8Array };
 }
 
 export interface FileSignalOptions {
@@ -42,6 +48,11 @@ export interface FileSignalOptions {
   readonly dihedral?: boolean;
   /** Look for letterbox bars and hash the content inside them (default true). */
   readonly letterbox?: boolean;
+  /**
+   * Also read the EXIF summary and make the redacted thumbnail and the preview from the same decoded pixels
+   * (ingest: the image is decoded once for everything).
+   */
+  readonly extract?: boolean;
 }
 
 export interface FileHasherOptions {
@@ -122,7 +133,7 @@ export class FileHasher {
     bytes: Uint8Array,
     mime: string,
     options: FileSignalOptions,
-  ): Promise<Pick<FileSignals, 'pdq' | 'quality' | 'pdqDihedral' | 'trimmed' | 'width' | 'height' | 'imageError'>> {
+  ): Promise<Pick<FileSignals, 'pdq' | 'quality' | 'pdqDihedral' | 'trimmed' | 'width' | 'height' | 'imageError' | 'exif' | 'renditions'>> {
     let image;
     try {
       image = await this.decoder.decode(bytes, { mime });
@@ -131,6 +142,12 @@ export class FileHasher {
       throw error;
     }
     const signals = computeImageSignals(this.pdq, image, { dihedral: options.dihedral, letterbox: options.letterbox });
+    let extracted: Pick<FileSignals, 'exif' | 'renditions'> = {};
+    if (options.extract) {
+      const exif = await extractExif(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      const made = await makeThumbnails({ data: image.data, width: image.width, height: image.height, channels: image.channels, orientation: exif?.orientation });
+      extracted = { exif, renditions: { thumbnail: made.thumbnail, preview: made.preview } };
+    }
     const hex = (list: readonly Uint8Array[] | undefined) => list?.map((h) => formatHash256(h));
     return {
       pdq: formatHash256(signals.pdq),
@@ -148,6 +165,7 @@ export class FileHasher {
         : {}),
       width: image.width,
       height: image.height,
+      ...extracted,
     };
   }
 }

@@ -42,6 +42,8 @@ export interface AriadneConfig {
   readonly jobs: { readonly concurrency: number; readonly leaseMs: number; readonly pollMs: number; readonly maxAttempts: number };
   readonly hashThreads: number;
   readonly index: { readonly refreshMs: number; readonly snapshotMs: number };
+  /** Resumable (tus) uploads: an unfinished upload is removed this long after its last write. */
+  readonly uploads: { readonly expiryMs: number };
   readonly auth: {
     readonly sessionIdleMs: number;
     readonly sessionMaxMs: number;
@@ -82,6 +84,7 @@ export const SETTINGS = {
   ARIADNE_LOGIN_RATE_PER_MINUTE: 'login attempts allowed per client address per minute (default 20)',
   ARIADNE_BODY_LIMIT_MB: 'largest JSON request body in MiB (default 16)',
   ARIADNE_MAX_UPLOAD_MB: 'largest file accepted in one multipart upload, in MiB (default 2048)',
+  ARIADNE_UPLOAD_EXPIRY_HOURS: 'an unfinished resumable upload is removed this many hours after its last write (default 24)',
   ARIADNE_JOB_CONCURRENCY: 'jobs run at once by one worker process (default 2)',
   ARIADNE_JOB_LEASE_MS: 'how long a running job is held before another process may take it over (default 30000)',
   ARIADNE_JOB_POLL_MS: 'how often an idle worker looks for jobs (default 500)',
@@ -156,6 +159,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AriadneConfig {
       refreshMs: int(get, 'ARIADNE_INDEX_REFRESH_MS', 1000, 50, 3_600_000),
       snapshotMs: int(get, 'ARIADNE_INDEX_SNAPSHOT_MINUTES', 15, 1, 10_080) * 60_000,
     },
+    uploads: { expiryMs: int(get, 'ARIADNE_UPLOAD_EXPIRY_HOURS', 24, 1, 8760) * 3_600_000 },
     auth: {
       sessionIdleMs: int(get, 'ARIADNE_SESSION_IDLE_MINUTES', 30, 1, 1440) * 60_000,
       sessionMaxMs: int(get, 'ARIADNE_SESSION_MAX_HOURS', 12, 1, 168) * 3_600_000,

@@ -22,6 +22,8 @@ import { createMediaToolkit } from './media/media-toolkit.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { LocalBlobStore } from './storage/local-blob-store.js';
 import { createKeyring, loadOrCreateMasterKey, masterKeyFromHex, type MasterKeyring } from './storage/master-key.js';
+import { UploadService } from './uploads/upload-service.js';
+import { UploadStore } from './uploads/upload-store.js';
 import { VERSION } from './version.js';
 
 /** What a process does: `all` (the single-node default) serves HTTP and runs jobs; `api` and `worker` split them. */
@@ -56,8 +58,10 @@ export interface Container {
   /** Submissions and their intake; the `ingest.file` job processes what they take in. */
   readonly submissions: SubmissionService;
   readonly reports: ReportService;
+  /** Resumable (tus) uploads: sealed chunks under DATA_DIR/uploads, handed to `submissions` when complete. */
+  readonly uploads: UploadService;
   readonly version: string;
-  /** Starts background work (the job runner). Call after every job handler is registered. */
+  /** Starts background work (the job runner; for HTTP roles, the sweep of expired uploads). Call after every job handler is registered. */
   start(): void;
   /** Stops background work (waiting up to the shutdown timeout for running jobs), then closes every resource. */
   close(): Promise<void>;
@@ -153,6 +157,18 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       }),
     );
 
+    const uploads = new UploadService({
+      store: new UploadStore(join(config.dataDir, 'uploads'), keyring),
+      submissions,
+      policy: access.policy,
+      maxSize: limits.maxFileBytes,
+      expiryMs: config.uploads.expiryMs,
+      logger: logger.child({ component: 'uploads' }),
+    });
+    let uploadSweep: NodeJS.Timeout | undefined;
+    const sweepUploads = () => void uploads.sweep().catch((error: unknown) => logger.warn({ err: error }, 'sweep of expired uploads failed'));
+    opened.push(async () => clearInterval(uploadSweep));
+
     const startedAt = Date.now();
     const health = new HealthService({ database, blobStore, queue, runner, version: VERSION, startedAt });
 
@@ -177,9 +193,15 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       hashPool,
       submissions,
       reports,
+      uploads,
       version: VERSION,
       start() {
         runner?.start();
+        if (role !== 'worker' && !uploadSweep) {
+          sweepUploads();
+          uploadSweep = setInterval(sweepUploads, Math.min(config.uploads.expiryMs, 3_600_000));
+          uploadSweep.unref();
+        }
       },
       async close() {
         if (closed) return;

@@ -79,6 +79,7 @@ export function buildContainerApp(container: Container): Promise<FastifyInstance
     version: container.version,
     access: container.access,
     submissions: { submissions: container.submissions, reports: container.reports, maxFilesPerRequest: 1000, maxUploadBytes: config.http.maxUploadBytes },
+    uploads: { uploads: container.uploads },
     match: {
       matching: container.matching,
       hashFile: (path) => container.hashPool().hashFile(path, { dihedral: true }),

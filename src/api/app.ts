@@ -14,6 +14,7 @@ import { authRoutes } from './auth/auth-routes.js';
 import { registerErrorHandler } from './error-handler.js';
 import { matchRoutes, type MatchRouteDeps } from './match/match-routes.js';
 import { submissionRoutes, type SubmissionRouteDeps } from './submissions/submission-routes.js';
+import { uploadRoutes, type UploadRouteDeps } from './uploads/upload-routes.js';
 import multipart from '@fastify/multipart';
 import { healthRoutes } from './health/health-routes.js';
 import type { HealthService } from './health/health-service.js';
@@ -32,6 +33,8 @@ export interface AppDeps {
   readonly match?: MatchRouteDeps;
   /** Submissions and triage reports; absent in apps built without ingest. */
   readonly submissions?: SubmissionRouteDeps;
+  /** Resumable (tus) uploads into submissions; absent in apps built without ingest. */
+  readonly uploads?: UploadRouteDeps;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -109,6 +112,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'audit', description: 'The hash-chained audit trail and statistics' },
         { name: 'matching', description: 'Exact and perceptual matching against everything stored' },
         { name: 'submissions', description: 'Uploads of seized material and their triage reports' },
+        { name: 'uploads', description: 'Resumable uploads of large files (tus 1.0.0) into submissions' },
       ],
       components: {
         securitySchemes: {
@@ -135,6 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   if (deps.match) await app.register(matchRoutes(deps.match));
   if (deps.submissions) await app.register(submissionRoutes(deps.submissions));
+  if (deps.uploads) await app.register(uploadRoutes(deps.uploads));
 
   // Public by decision: the document describes the API and holds no data (see docs/ARCHITECTURE.md).
   app.get('/api/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () => app.swagger());

@@ -8,6 +8,9 @@ import { normaliseSubmittedPath } from '../ingest/paths.js';
 import type { AddedFile, SubmissionService } from '../ingest/submission-service.js';
 import { UPLOAD_ID, type StoredUpload, type UploadRecord, type UploadStore } from './upload-store.js';
 
+/** How long a request waits for another writer of the same upload before it answers Conflict. */
+const LOCK_WAIT_MS = 5000;
+
 /**
  * An upload or a PATCH body larger than allowed (the declared Upload-Length, or Tus-Max-Size). Not an AriadneError
  * kind: it carries its HTTP status like Fastify's own client errors (413), which api/error-handler.ts passes through.
@@ -49,6 +52,11 @@ export interface UploadServiceOptions {
   readonly maxSize: number;
   /** An unfinished upload is removed this long after its creation or its last write. */
   readonly expiryMs: number;
+  /**
+   * A PATCH body that sends nothing for this long counts as broken off (a client gone without closing its
+   * connection would otherwise hold the upload); default 60 s.
+   */
+  readonly bodyIdleMs?: number;
   readonly logger?: Logger;
 }
 
@@ -58,16 +66,18 @@ export interface UploadServiceOptions {
  * (upload-store.ts). When the last byte arrives, the chunks are decrypted in order straight into
  * SubmissionService.addFile, so the file lands in the encrypted blob store with its ingest job, and the chunks are
  * deleted. An upload belongs to the user who created it and to a submission that user may add to; anyone else gets
- * NotFound. Writes to one upload are serialised in this process (a second concurrent PATCH answers Conflict).
+ * NotFound. Writes to one upload are serialised in this process (a second writer waits briefly, then gets Conflict).
  */
 export class UploadService {
   readonly maxSize: number;
   readonly expiryMs: number;
+  private readonly bodyIdleMs: number;
   private readonly store: UploadStore;
   private readonly submissions: SubmissionService;
   private readonly policy: AccessPolicy;
   private readonly logger: Logger | undefined;
-  private readonly busy = new Set<string>();
+  /** Uploads being written in this process, with a promise that settles when the writer is done. */
+  private readonly busy = new Map<string, Promise<void>>();
 
   constructor(options: UploadServiceOptions) {
     this.store = options.store;
@@ -75,6 +85,7 @@ export class UploadService {
     this.policy = options.policy;
     this.maxSize = options.maxSize;
     this.expiryMs = options.expiryMs;
+    this.bodyIdleMs = options.bodyIdleMs ?? 60_000;
     this.logger = options.logger;
   }
 
@@ -141,7 +152,7 @@ export class UploadService {
         throw new UploadTooLargeError(`the body is ${contentLength} bytes, but the upload has ${remaining} bytes left of its Upload-Length ${record.length}`);
       }
       if (record.completed) return view(current);
-      const written = await this.store.appendChunk(id, current.offset, Readable.from(received(body, remaining, record.length), { objectMode: false }));
+      const written = await this.store.appendChunk(id, current.offset, Readable.from(received(body, remaining, record.length, this.bodyIdleMs), { objectMode: false }));
       const updated: UploadRecord = { ...record, offset: current.offset + written, expiresAt: Date.now() + this.expiryMs };
       await this.store.writeRecord(updated);
       const after = await this.store.read(id);
@@ -209,13 +220,26 @@ export class UploadService {
     return upload;
   }
 
+  /**
+   * Runs `fn` as the only writer of the upload in this process. A writer already at work (often the PATCH of a
+   * connection that just broke, still sealing what it received) is waited for up to LOCK_WAIT_MS; then Conflict.
+   */
   private async withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    if (this.busy.has(id)) throw new ConflictError('another request is writing to this upload: ask HEAD for the offset and try again');
-    this.busy.add(id);
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (let held = this.busy.get(id); held; held = this.busy.get(id)) {
+      const left = deadline - Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([held.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), Math.max(0, left))))]);
+      clearTimeout(timer);
+      if (timedOut) throw new ConflictError('another request is writing to this upload: ask HEAD for the offset and try again');
+    }
+    let release!: () => void;
+    this.busy.set(id, new Promise<void>((resolve) => (release = resolve)));
     try {
       return await fn();
     } finally {
       this.busy.delete(id);
+      release();
     }
   }
 
@@ -229,16 +253,24 @@ export class UploadService {
 
 /**
  * The bytes of a PATCH body as they arrive, at most `limit` of them (more fail with UploadTooLargeError). A body that
- * breaks off (client gone, connection reset) simply ends: what arrived is kept, as tus asks.
+ * breaks off (client gone, connection reset) or sends nothing for `idleMs` simply ends: what arrived is kept, as tus
+ * asks; an idle body is destroyed (its connection with it).
  */
-async function* received(body: Readable, limit: number, length: number): AsyncGenerator<Buffer> {
+async function* received(body: Readable, limit: number, length: number, idleMs: number): AsyncGenerator<Buffer> {
   const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
   let seen = 0;
   for (;;) {
-    let next: IteratorResult<Buffer | string>;
+    let next: IteratorResult<Buffer | string> | 'idle';
+    let timer: NodeJS.Timeout | undefined;
     try {
-      next = await iterator.next();
+      next = await Promise.race([iterator.next(), new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), idleMs)))]);
     } catch {
+      return;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (next === 'idle') {
+      body.destroy();
       return;
     }
     if (next.done) return;

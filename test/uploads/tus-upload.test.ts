@@ -2,10 +2,13 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contextFor, systemActor } from '../../src/auth/actor.js';
+import { UploadService } from '../../src/uploads/upload-service.js';
+import { UploadStore } from '../../src/uploads/upload-store.js';
 import { createUser, signIn, startTestEnv, tokenFor, type TestEnv, type TestUser } from '../auth/support.js';
 
 /**
@@ -208,6 +211,29 @@ describe('resumable uploads (tus)', () => {
     expect((await env.container.blobStore.getBuffer(file.blob_sha256!)).equals(data)).toBe(true);
   });
 
+  it('ends a PATCH body that goes silent, keeping what arrived', async () => {
+    const c = env.container;
+    const uploads = new UploadService({ store: new UploadStore(uploadsDir, c.keyring), submissions: c.submissions, policy: c.access.policy, maxSize: 1_000_000, expiryMs: 3_600_000, bodyIdleMs: 150 });
+    const url = await createUpload(anaToken, 5000, 'silent/a.bin');
+    let pushed = false;
+    const body = new Readable({
+      read() {
+        if (!pushed) this.push(Buffer.alloc(1234, 4));
+        pushed = true;
+      },
+    });
+    const ctx = contextFor({
+      kind: 'user', userId: ana.id, username: ana.username, role: ana.role, countryCode: ana.countryCode, agencyId: ana.agencyId,
+      certifiedUntil: Date.now() + 86_400_000, credential: { kind: 'token', tokenId: 1, scopes: ['upload'] },
+    });
+    const started = Date.now();
+    const result = await uploads.append(ctx, idOf(url), 0, body);
+    expect(result.offset).toBe(1234);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(body.destroyed).toBe(true);
+    expect((await call('HEAD', url, { ...anaToken, ...TUS })).headers['upload-offset']).toBe('1234');
+  });
+
   it('answers 404 to anyone but the upload\'s owner, and 401 to anonymous callers', async () => {
     const url = await createUpload(anaToken, 1000, 'private/a.bin');
     expect((await patch(url, anaToken, 0, Buffer.alloc(10, 1))).statusCode).toBe(204);
@@ -300,5 +326,25 @@ describe('resumable uploads (tus)', () => {
       expect((await call('HEAD', url, { ...anaToken, ...TUS })).statusCode).toBe(404);
     }
     expect(readdirSync(uploadsDir)).toEqual([]);
+  });
+});
+
+describe('expired uploads at start-up', () => {
+  it('are removed when the container starts (the sweep then repeats on an unref\'d timer)', async () => {
+    const env = await startTestEnv();
+    try {
+      const root = join(env.container.config.dataDir, 'uploads');
+      const store = new UploadStore(root, env.container.keyring);
+      const base = { version: 1, userId: 1, submissionId: 1, path: 'x.bin', mtime: null, length: 10, offset: 0, metadata: {}, createdAt: 0, completed: null } as const;
+      await store.create({ ...base, id: '1'.repeat(32), expiresAt: Date.now() - 1000 });
+      await store.create({ ...base, id: '2'.repeat(32), expiresAt: Date.now() + 3_600_000 });
+      env.container.start();
+      const deadline = Date.now() + 10_000;
+      while (existsSync(join(root, '1'.repeat(32))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(existsSync(join(root, '1'.repeat(32)))).toBe(false);
+      expect(existsSync(join(root, '2'.repeat(32)))).toBe(true);
+    } finally {
+      await env.close();
+    }
   });
 });

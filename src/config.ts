@@ -42,6 +42,8 @@ export interface AriadneConfig {
   readonly jobs: { readonly concurrency: number; readonly leaseMs: number; readonly pollMs: number; readonly maxAttempts: number };
   readonly hashThreads: number;
   readonly index: { readonly refreshMs: number; readonly snapshotMs: number };
+  /** Investigations: how many investigators must agree before an item's category is settled. */
+  readonly cases: { readonly categoryQuorum: number };
   /** Resumable (tus) uploads: an unfinished upload is removed this long after its last write. */
   readonly uploads: { readonly expiryMs: number };
   readonly auth: {
@@ -92,6 +94,7 @@ export const SETTINGS = {
   ARIADNE_HASH_THREADS: 'hashing worker threads (default: number of cores)',
   ARIADNE_INDEX_REFRESH_MS: 'how often the in-memory indexes pick up other processes\' changes (default 1000)',
   ARIADNE_INDEX_SNAPSHOT_MINUTES: 'how often index snapshots are saved, for a fast restart (default 15; also at shutdown)',
+  ARIADNE_CATEGORY_QUORUM: 'investigators who must agree on an item\'s category before it is settled (default 3)',
   ARIADNE_LOG_LEVEL: 'fatal, error, warn, info (default), debug, trace or silent',
   ARIADNE_SHUTDOWN_TIMEOUT_MS: 'graceful shutdown limit before in-flight work is abandoned (default 30000)',
 } as const;
@@ -160,6 +163,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AriadneConfig {
       snapshotMs: int(get, 'ARIADNE_INDEX_SNAPSHOT_MINUTES', 15, 1, 10_080) * 60_000,
     },
     uploads: { expiryMs: int(get, 'ARIADNE_UPLOAD_EXPIRY_HOURS', 24, 1, 8760) * 3_600_000 },
+    cases: { categoryQuorum: int(get, 'ARIADNE_CATEGORY_QUORUM', 3, 1, 50) },
     auth: {
       sessionIdleMs: int(get, 'ARIADNE_SESSION_IDLE_MINUTES', 30, 1, 1440) * 60_000,
       sessionMaxMs: int(get, 'ARIADNE_SESSION_MAX_HOURS', 12, 1, 168) * 3_600_000,

@@ -231,6 +231,184 @@ export interface SignalChangesTable {
   at: number;
 }
 
+export type InvestigationStatus = 'open' | 'closed' | 'archived';
+export type MemberRole = 'lead' | 'member' | 'viewer';
+export type IdentificationStatus = 'unidentified' | 'identified' | 'safeguarded';
+
+export interface InvestigationsTable {
+  id: Generated<number>;
+  title: string;
+  reference: string;
+  agency_id: number;
+  country_code: string;
+  status: InvestigationStatus;
+  created_by: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface InvestigationMembersTable {
+  investigation_id: number;
+  user_id: number;
+  role: MemberRole;
+  added_at: number;
+}
+
+/** One sharing grant: a named agency (agency_id) or a whole country (country_code). */
+export interface InvestigationSharesTable {
+  id: Generated<number>;
+  investigation_id: number;
+  agency_id: number | null;
+  country_code: string | null;
+  created_at: number;
+}
+
+export interface InvestigationLinksTable {
+  id: Generated<number>;
+  investigation_id: number;
+  kind: 'submission' | 'media' | 'series' | 'person' | 'location' | 'tag';
+  /** The linked object's id (submission, media, series, person); null for locations and tags. */
+  target_id: number | null;
+  /** A tag's text (lower case) or a location's name. */
+  label: string | null;
+  lat: number | null;
+  lon: number | null;
+  created_at: number;
+}
+
+export interface SeriesTable {
+  id: Generated<number>;
+  name: string;
+  description: string;
+  agency_id: number;
+  country_code: string;
+  identification_status: IdentificationStatus;
+  created_by: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SeriesMediaTable {
+  series_id: number;
+  media_id: number;
+  added_by: number;
+  added_at: number;
+}
+
+export interface PeopleTable {
+  id: Generated<number>;
+  kind: 'victim' | 'offender';
+  label: string;
+  agency_id: number;
+  country_code: string;
+  age_min: number | null;
+  age_max: number | null;
+  sex: 'female' | 'male' | 'unknown';
+  descriptors: string;
+  notes: string;
+  identified: 0 | 1;
+  /** Victims: unidentified -> identified -> safeguarded; offenders: unidentified or identified. */
+  status: IdentificationStatus;
+  /** Green Notice (offender) or Yellow Notice (victim), once linked. */
+  notice_kind: 'green' | 'yellow' | null;
+  notice_ref: string | null;
+  created_by: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface PersonLinksTable {
+  person_id: number;
+  target_type: 'series' | 'media';
+  target_id: number;
+  created_at: number;
+}
+
+export interface CategoryVotesTable {
+  id: Generated<number>;
+  media_id: number;
+  user_id: number;
+  /** VICS 0-5. */
+  category: number;
+  baseline: 0 | 1;
+  created_at: number;
+  /** Set when the same investigator votes again: the history stays. */
+  superseded_at: number | null;
+}
+
+export interface MediaCategoriesTable {
+  media_id: number;
+  /** Settled category and baseline flag; null until enough investigators agree. */
+  category: number | null;
+  baseline: 0 | 1 | null;
+  settled_at: number | null;
+  /** Current votes. */
+  votes: number;
+  /** 1 while current votes disagree (listed for review). */
+  disputed: 0 | 1;
+  updated_at: number;
+}
+
+export interface CommentsTable {
+  id: Generated<number>;
+  investigation_id: number;
+  target_type: 'investigation' | 'series' | 'media';
+  target_id: number;
+  parent_id: number | null;
+  author_id: number;
+  body: string;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+export interface CommentRevisionsTable {
+  id: Generated<number>;
+  comment_id: number;
+  /** The text as it was before an edit. */
+  body: string;
+  replaced_at: number;
+}
+
+export interface CommentMentionsTable {
+  comment_id: number;
+  user_id: number;
+}
+
+export interface ConsultationsTable {
+  id: Generated<number>;
+  investigation_id: number | null;
+  media_id: number | null;
+  asked_by: number;
+  asker_agency_id: number;
+  asker_country: string;
+  to_user_id: number | null;
+  to_agency_id: number | null;
+  to_country: string | null;
+  question: string;
+  status: 'open' | 'answered' | 'closed';
+  answer: string | null;
+  answered_by: number | null;
+  answered_at: number | null;
+  closed_at: number | null;
+  created_at: number;
+}
+
+export interface NotificationsTable {
+  id: Generated<number>;
+  user_id: number;
+  kind: 'mention' | 'consultation' | 'consultation.answer' | 'series.matched' | 'submission.matched';
+  message: string;
+  object_type: string | null;
+  object_id: string | null;
+  /** JSON text. */
+  details: string | null;
+  /** At most one notification per user and key (a series matched in one submission notifies once). */
+  dedupe_key: string | null;
+  created_at: number;
+  read_at: number | null;
+}
+
 export interface Schema {
   jobs: JobsTable;
   instance_settings: InstanceSettingsTable;
@@ -249,6 +427,21 @@ export interface Schema {
   login_throttle: LoginThrottleTable;
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
+  investigations: InvestigationsTable;
+  investigation_members: InvestigationMembersTable;
+  investigation_shares: InvestigationSharesTable;
+  investigation_links: InvestigationLinksTable;
+  series: SeriesTable;
+  series_media: SeriesMediaTable;
+  people: PeopleTable;
+  person_links: PersonLinksTable;
+  category_votes: CategoryVotesTable;
+  media_categories: MediaCategoriesTable;
+  comments: CommentsTable;
+  comment_revisions: CommentRevisionsTable;
+  comment_mentions: CommentMentionsTable;
+  consultations: ConsultationsTable;
+  notifications: NotificationsTable;
 }
 
 export type Db = Kysely<Schema>;

@@ -29,6 +29,11 @@ export interface IngestFileJobDeps {
   readonly tmpDir: string;
   /** Images larger than this are stored and sighted without decoding. */
   readonly maxImageBytes?: number;
+  /**
+   * Called in the job's commit for each file that ends as a media item (new or a sighting), so later work (the
+   * cases module's series-match notifications) is enqueued atomically with the item. Keep it to cheap writes.
+   */
+  readonly afterItem?: (tx: Tx, event: { readonly fileId: number; readonly submissionId: number; readonly mediaId: number }) => Promise<void>;
 }
 
 const HEAD_BYTES = 64 * 1024;
@@ -135,6 +140,7 @@ function finish(deps: IngestFileJobDeps, file: FileRow, result: Result): JobOutc
         object: mediaId !== null ? { type: 'media', id: mediaId, country: submission.country_code } : { type: 'submission', id: file.submission_id, country: submission.country_code },
         details: { submissionId: file.submission_id, fileId: file.id, path: file.path, sha256: file.blob_sha256, submittedBy: submission.actor_name, ...(result.error ? { error: result.error } : {}) },
       });
+      if (mediaId !== null && !result.error && deps.afterItem) await deps.afterItem(tx, { fileId: file.id, submissionId: file.submission_id, mediaId });
       await completeIfDone(ctx, file.submission_id);
     },
   };

@@ -40,7 +40,7 @@ export function reportToHtml(report: SubmissionReport): string {
   const when = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + ' UTC');
   const itemRows = report.items
     .map((i) => {
-      const hits = i.hits.length === 0 ? '<td>none</td>' : `<td><ul>${i.hits.map((h) => `<li>${esc(h.signal)} d=${h.distance} ${h.set ? `set “${esc(h.set)}”${h.label ? ` (${esc(h.label)})` : ''}` : `item ${esc(h.item?.sha256.slice(0, 16) ?? '')}… ${esc(h.item?.countries.join(', ') ?? '')}`}</li>`).join('')}</ul></td>`;
+      const hits = i.hits.length === 0 ? '<td>none</td>' : `<td><ul>${i.hits.map((h) => `<li>${esc(h.signal)} d=${h.distance} ${h.set ? `set “${esc(h.set)}”${h.label ? ` (${esc(h.label)})` : ''}` : `item ${esc(h.item?.sha256.slice(0, 16) ?? '')}… ${esc(h.item?.countries.join(', ') ?? '')}`}${h.series.map((x) => ` series “${esc(x.name)}” (${esc(x.identificationStatus)})`).join('')}${h.category !== null ? ` category ${h.category}${h.baseline ? ' baseline' : ''}` : ''}</li>`).join('')}</ul></td>`;
       return `<tr class="${i.status}"><td>${i.status === 'new' ? '<strong>NEW</strong>' : 'known'}</td><td>${i.paths.map(esc).join('<br>')}</td><td><code>${esc(i.sha256)}</code></td><td>${esc(i.kind)}</td>${hits}<td>${esc(i.seenBefore.countries.join(', '))}${i.seenBefore.firstSeenAt ? `<br>${when(i.seenBefore.firstSeenAt)}` : ''}</td></tr>`;
     })
     .join('\n');

@@ -13,14 +13,24 @@ export interface ReportHit {
   readonly set: string | null;
   readonly label: string | null;
   readonly item: { readonly id: number; readonly sha256: string; readonly firstSeenAt: number | null; readonly countries: readonly string[] } | null;
+  /** Series of the matched item (name and the victim's identification status). */
+  readonly series: ReadonlyArray<{ readonly id: number; readonly name: string; readonly identificationStatus: VictimStatus }>;
+  /** The matched item's settled VICS category and baseline flag (null until investigators agree). */
+  readonly category: number | null;
+  readonly baseline: boolean | null;
+  /** The most advanced identification status over the matched item's series; null when it is in none. */
+  readonly victimStatus: VictimStatus | null;
 }
+
+export type VictimStatus = 'unidentified' | 'identified' | 'safeguarded';
+const STATUS_ORDER: readonly VictimStatus[] = ['unidentified', 'identified', 'safeguarded'];
 
 export interface ReportItem {
   readonly mediaId: number;
   readonly sha256: string;
   readonly kind: string;
   readonly mime: string;
-  /** `known`: matches material already identified (a hash set entry); `new`: nothing identified matches it. */
+  /** `known`: matches material already assessed (matching/known.ts: a hash set entry, an item in a series or categorised); `new`: otherwise. */
   readonly status: 'known' | 'new';
   /** Paths under which this submission holds the item (more than one: duplicates within the submission). */
   readonly paths: readonly string[];
@@ -124,9 +134,13 @@ export class ReportService {
           set: h.set?.name ?? null,
           label: h.label,
           item: h.item ? { id: h.item.id, sha256: h.item.sha256, firstSeenAt: seen?.firstSeenAt ?? null, countries: seen?.countries ?? [] } : null,
+          series: h.item?.series ?? [],
+          category: h.item?.category ?? null,
+          baseline: h.item?.baseline ?? null,
+          victimStatus: (h.item?.series ?? []).reduce<VictimStatus | null>((best, s) => (best === null || STATUS_ORDER.indexOf(s.identificationStatus) > STATUS_ORDER.indexOf(best) ? s.identificationStatus : best), null),
         };
       });
-      const known = hits.some(isKnownHit);
+      const known = (rawHits.get(id) ?? []).some(isKnownHit);
       const seen = sightings.get(id);
       return {
         mediaId: id,

@@ -6,7 +6,7 @@ import type { DigestAlgorithm } from '../index/exact-index.js';
 import { Matches } from '../index/matches.js';
 import { DIHEDRAL_VARIANTS } from '../signals/pdq/dihedral.js';
 import type { IndexCatalog } from './index-catalog.js';
-import type { EntryDescription, SignalName, SignalStore } from './signal-store.js';
+import type { EntryDescription, ItemSeries, SignalName, SignalStore } from './signal-store.js';
 
 export const DEFAULT_PDQ_RADIUS = 31;
 export const MAX_PDQ_RADIUS = 64;
@@ -40,7 +40,20 @@ export interface MatchHit {
   readonly source: 'set' | 'media';
   readonly set: { readonly id: number; readonly name: string } | null;
   readonly label: string | null;
-  readonly item: { readonly id: number; readonly sha256: string; readonly mime: string; readonly kind: string } | null;
+  readonly item: MatchedItem | null;
+}
+
+/** A stored media item that matched, with what investigators have established about it. */
+export interface MatchedItem {
+  readonly id: number;
+  readonly sha256: string;
+  readonly mime: string;
+  readonly kind: string;
+  /** Series it belongs to (id, name, identification status of the victim). */
+  readonly series: readonly ItemSeries[];
+  /** Settled VICS category and baseline flag, null until enough investigators agree. */
+  readonly category: number | null;
+  readonly baseline: boolean | null;
 }
 
 const DIGEST_LENGTH: Record<DigestAlgorithm, number> = { md5: 32, sha1: 40, sha256: 64 };
@@ -146,7 +159,7 @@ function toHit(r: { signal: SignalName; query: string; queryVariant: string; dis
     source: e.setId !== null ? 'set' : 'media',
     set: e.setId !== null ? { id: e.setId, name: e.setName ?? '' } : null,
     label: e.label,
-    item: e.mediaId !== null ? { id: e.mediaId, sha256: e.sha256 ?? '', mime: e.mime ?? '', kind: e.kind ?? '' } : null,
+    item: e.mediaId !== null ? { id: e.mediaId, sha256: e.sha256 ?? '', mime: e.mime ?? '', kind: e.kind ?? '', series: e.series, category: e.category, baseline: e.baseline } : null,
   };
 }
 

@@ -35,6 +35,17 @@ export interface EntryDescription {
   readonly sha256: string | null;
   readonly mime: string | null;
   readonly kind: string | null;
+  /** The series the entry's media item belongs to (empty for set entries and items in no series). */
+  readonly series: readonly ItemSeries[];
+  /** The item's settled category (VICS 0-5) and baseline flag; null until investigators agree. */
+  readonly category: number | null;
+  readonly baseline: boolean | null;
+}
+
+export interface ItemSeries {
+  readonly id: number;
+  readonly name: string;
+  readonly identificationStatus: 'unidentified' | 'identified' | 'safeguarded';
 }
 
 /** Arbitrary constant naming the change-log lock (PostgreSQL advisory lock key). */
@@ -154,11 +165,12 @@ export class SignalStore {
     return rows.map((r) => ({ seq: Number(r.seq), op: r.op, entryId: Number(r.entry_id), signal: r.signal, hash: r.hash }));
   }
 
-  /** Entries with their set or media item, for explaining matches. */
+  /** Entries with their set or media item (its series and settled category included), for explaining matches. */
   async describe(entryIds: readonly number[]): Promise<Map<number, EntryDescription>> {
     const out = new Map<number, EntryDescription>();
+    const rows: Array<Omit<EntryDescription, 'series' | 'category' | 'baseline'>> = [];
     for (let i = 0; i < entryIds.length; i += INSERT_BATCH) {
-      const rows = await this.db
+      const batch = await this.db
         .selectFrom('signal_entries as e')
         .leftJoin('hash_sets as s', 's.id', 'e.set_id')
         .leftJoin('media_items as m', 'm.id', 'e.media_id')
@@ -166,8 +178,8 @@ export class SignalStore {
         .where('e.id', 'in', entryIds.slice(i, i + INSERT_BATCH))
         .where('e.removed_at', 'is', null)
         .execute();
-      for (const r of rows) {
-        out.set(Number(r.id), {
+      for (const r of batch) {
+        rows.push({
           id: Number(r.id),
           signal: r.signal,
           hash: r.hash,
@@ -182,6 +194,39 @@ export class SignalStore {
           mime: r.mime,
           kind: r.kind,
         });
+      }
+    }
+    const facts = await this.itemFacts([...new Set(rows.flatMap((r) => (r.mediaId === null ? [] : [r.mediaId])))]);
+    for (const r of rows) {
+      const f = r.mediaId === null ? undefined : facts.get(r.mediaId);
+      out.set(r.id, { ...r, series: f?.series ?? [], category: f?.category ?? null, baseline: f?.baseline ?? null });
+    }
+    return out;
+  }
+
+  /** Series membership and settled category of media items (what makes a hit on them *known*). */
+  async itemFacts(mediaIds: readonly number[], executor: Executor = this.db): Promise<Map<number, { series: ItemSeries[]; category: number | null; baseline: boolean | null }>> {
+    const out = new Map<number, { series: ItemSeries[]; category: number | null; baseline: boolean | null }>();
+    const get = (id: number) => {
+      let f = out.get(id);
+      if (!f) out.set(id, (f = { series: [], category: null, baseline: null }));
+      return f;
+    };
+    for (let i = 0; i < mediaIds.length; i += INSERT_BATCH) {
+      const ids = mediaIds.slice(i, i + INSERT_BATCH);
+      const series = await executor
+        .selectFrom('series_media as sm')
+        .innerJoin('series as s', 's.id', 'sm.series_id')
+        .select(['sm.media_id', 's.id', 's.name', 's.identification_status'])
+        .where('sm.media_id', 'in', ids)
+        .orderBy('s.id')
+        .execute();
+      for (const r of series) get(Number(r.media_id)).series.push({ id: Number(r.id), name: r.name, identificationStatus: r.identification_status });
+      const categories = await executor.selectFrom('media_categories').select(['media_id', 'category', 'baseline']).where('media_id', 'in', ids).where('category', 'is not', null).execute();
+      for (const r of categories) {
+        const f = get(Number(r.media_id));
+        f.category = r.category === null ? null : Number(r.category);
+        f.baseline = r.baseline === null ? null : Number(r.baseline) === 1;
       }
     }
     return out;

@@ -9,6 +9,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { InvalidError } from '../../core/errors.js';
 import { queryFromSignals } from '../../matching/file-query.js';
+import { isKnownHit } from '../../matching/known.js';
 import type { MatchService } from '../../matching/match-service.js';
 import { MAX_PDQ_RADIUS } from '../../matching/match-service.js';
 import type { FileSignals } from '../../signals/file-hasher.js';
@@ -36,7 +37,17 @@ export const matchHit = z.object({
   source: z.enum(['set', 'media']),
   set: z.object({ id: z.number().int(), name: z.string() }).nullable(),
   label: z.string().nullable(),
-  item: z.object({ id: z.number().int(), sha256: z.string(), mime: z.string(), kind: z.string() }).nullable(),
+  item: z
+    .object({
+      id: z.number().int(),
+      sha256: z.string(),
+      mime: z.string(),
+      kind: z.string(),
+      series: z.array(z.object({ id: z.number().int(), name: z.string(), identificationStatus: z.enum(['unidentified', 'identified', 'safeguarded']) })).readonly(),
+      category: z.number().int().nullable(),
+      baseline: z.boolean().nullable(),
+    })
+    .nullable(),
 });
 
 const matchResponse = z.object({
@@ -88,7 +99,7 @@ export function matchRoutes(deps: MatchRouteDeps): FastifyPluginAsyncZod {
           return {
             file: { size: signals.size, mime: signals.mime, md5: signals.md5, sha1: signals.sha1, sha256: signals.sha256, pdq: signals.pdq, quality: signals.quality, trimmedPdq: signals.trimmed?.pdq ?? null },
             notes,
-            known: matches.length > 0,
+            known: matches.some(isKnownHit),
             matches,
           };
         }
@@ -97,7 +108,7 @@ export function matchRoutes(deps: MatchRouteDeps): FastifyPluginAsyncZod {
         const b = parsed.data;
         if (!b.pdq && !b.pdqDihedral && !b.md5 && !b.sha1 && !b.sha256) throw new InvalidError('send at least one signal: pdq, pdqDihedral, md5, sha1 or sha256');
         const matches = await service.match(ctx, { ...b, pdq: b.pdq === undefined ? undefined : Array.isArray(b.pdq) ? b.pdq : [b.pdq] });
-        return { file: null, known: matches.length > 0, matches, notes: [] };
+        return { file: null, known: matches.some(isKnownHit), matches, notes: [] };
       },
     );
   };

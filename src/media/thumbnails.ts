@@ -40,7 +40,7 @@ export interface RawPixels {
 }
 
 export interface Thumbnails {
-  /** Redacted: greyscale, blurred WebP. */
+  /** Redacted: greyscale (one channel), blurred PNG. */
   readonly thumbnail: Buffer;
   /** Unredacted, oriented, metadata stripped. */
   readonly preview: Buffer;
@@ -88,9 +88,11 @@ export async function makeThumbnails(input: Uint8Array | RawPixels, options: Thu
     const thumbnail = await sharp(thumb.data, { raw: { width: thumb.info.width, height: thumb.info.height, channels: thumb.info.channels as 3 } })
       .greyscale()
       .blur(sigma)
-      // Lossless: lossy WebP stores colour as YUV 4:2:0 and a grey image comes back with R, G, B a step apart. A
-      // blurred 256 px picture compresses well losslessly all the same.
-      .webp({ lossless: true, effort: 4 })
+      // One grey channel, lossless (a lossy codec stores colour as YUV 4:2:0 and grey comes back with R, G, B a step
+      // apart). PNG at a low compression level encodes a 256 px thumbnail several times faster than lossless WebP,
+      // and ingest makes one per image.
+      .toColourspace('b-w')
+      .png({ compressionLevel: 4, adaptiveFiltering: false })
       .toBuffer();
 
     return {

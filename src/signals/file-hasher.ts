@@ -39,7 +39,7 @@ export interface FileSignals {
   readonly imageError?: string;
   /** With `extract`: the image's EXIF summary (null when it has none). */
   readonly exif?: ExifSummary | null;
-  /** With `extract`: the blurred greyscale thumbnail and the unredacted preview (WebP). */
+  /** With `extract`: the blurred greyscale thumbnail (PNG) and the unredacted preview (JPEG). */
   readonly renditions?: { readonly thumbnail: Uint8Array; readonly preview: Uint8Array };
 }
 
@@ -145,7 +145,7 @@ export class FileHasher {
     let extracted: Pick<FileSignals, 'exif' | 'renditions'> = {};
     if (options.extract) {
       const exif = await extractExif(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      const made = await makeThumbnails({ data: image.data, width: image.width, height: image.height, channels: image.channels, orientation: exif?.orientation });
+      const made = await makeThumbnails({ data: image.data, width: image.width, height: image.height, channels: image.channels, orientation: exif?.orientation }, { previewFormat: 'jpeg' });
       extracted = { exif, renditions: { thumbnail: made.thumbnail, preview: made.preview } };
     }
     const hex = (list: readonly Uint8Array[] | undefined) => list?.map((h) => formatHash256(h));

@@ -6,6 +6,7 @@ import { endianness } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 
 import { IntegrityError, InvalidError } from '../core/errors.js';
+import { syncDirectory } from '../storage/fs-util.js';
 
 /**
  * Index snapshot files. Layout (little-endian):
@@ -158,16 +159,6 @@ async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
   while (done < bytes.length) {
     const { bytesWritten } = await handle.write(bytes, done, bytes.length - done);
     done += bytesWritten;
-  }
-}
-
-async function syncDirectory(path: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

@@ -23,6 +23,8 @@ import type { BlobStore } from './storage/blob-store.js';
 import { LocalBlobStore } from './storage/local-blob-store.js';
 import { createKeyring, loadOrCreateMasterKey, masterKeyFromHex, type MasterKeyring } from './storage/master-key.js';
 import { UploadService } from './uploads/upload-service.js';
+import { createCasesModule, type CasesModule } from './cases/cases-module.js';
+import { SERIES_MATCH_JOB, seriesMatchJob } from './cases/series-match.js';
 import { UploadStore } from './uploads/upload-store.js';
 import { VERSION } from './version.js';
 
@@ -58,6 +60,8 @@ export interface Container {
   /** Submissions and their intake; the `ingest.file` job processes what they take in. */
   readonly submissions: SubmissionService;
   readonly reports: ReportService;
+  /** Investigations, series, people, categorisation, comments, consultations, connections, search, notifications. */
+  readonly cases: CasesModule;
   /** Resumable (tus) uploads: sealed chunks under DATA_DIR/uploads, handed to `submissions` when complete. */
   readonly uploads: UploadService;
   readonly version: string;
@@ -154,8 +158,14 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
         submissions,
         limits,
         tmpDir: join(config.dataDir, 'tmp'),
+        // Series-match notifications: enqueued with the item, run after its commit (cases/series-match.ts).
+        afterItem: async (tx, e) => {
+          await queue.enqueue(SERIES_MATCH_JOB, { fileId: e.fileId }, { dedupeKey: `series-match:${e.fileId}`, priority: -1 }, tx);
+        },
       }),
     );
+    const cases = createCasesModule({ db: database.db, access, submissions, categoryQuorum: config.cases.categoryQuorum });
+    jobHandlers.register(SERIES_MATCH_JOB, seriesMatchJob({ db: database.db, catalog, matching, notifications: cases.notifications }));
 
     const uploads = new UploadService({
       store: new UploadStore(join(config.dataDir, 'uploads'), keyring),
@@ -194,6 +204,7 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       submissions,
       reports,
       uploads,
+      cases,
       version: VERSION,
       start() {
         runner?.start();

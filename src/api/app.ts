@@ -12,6 +12,8 @@ import { adminRoutes } from './admin/admin-routes.js';
 import { auditRoutes } from './audit/audit-routes.js';
 import { authRoutes } from './auth/auth-routes.js';
 import { registerErrorHandler } from './error-handler.js';
+import type { CasesModule } from '../cases/cases-module.js';
+import { registerCaseRoutes } from './cases/register.js';
 import { matchRoutes, type MatchRouteDeps } from './match/match-routes.js';
 import { submissionRoutes, type SubmissionRouteDeps } from './submissions/submission-routes.js';
 import { uploadRoutes, type UploadRouteDeps } from './uploads/upload-routes.js';
@@ -33,6 +35,8 @@ export interface AppDeps {
   readonly match?: MatchRouteDeps;
   /** Submissions and triage reports; absent in apps built without ingest. */
   readonly submissions?: SubmissionRouteDeps;
+  /** Investigations, series, people, categorisation, comments, consultations, connections, search, notifications. */
+  readonly cases?: CasesModule;
   /** Resumable (tus) uploads into submissions; absent in apps built without ingest. */
   readonly uploads?: UploadRouteDeps;
 }
@@ -112,6 +116,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'audit', description: 'The hash-chained audit trail and statistics' },
         { name: 'matching', description: 'Exact and perceptual matching against everything stored' },
         { name: 'submissions', description: 'Uploads of seized material and their triage reports' },
+        { name: 'investigations', description: 'Investigations: members, sharing, linked material' },
+        { name: 'series', description: 'Series of material of one victim or abuse context' },
+        { name: 'people', description: 'Victims and offenders' },
+        { name: 'categorisation', description: 'VICS categorisation by agreement' },
+        { name: 'comments', description: 'Threaded comments inside investigations' },
+        { name: 'consultations', description: 'Questions to colleagues, agencies and countries' },
+        { name: 'connections', description: 'Items linked by camera, time and place' },
+        { name: 'search', description: 'Search across what the caller may see' },
+        { name: 'notifications', description: 'In-app notifications and their live stream' },
         { name: 'uploads', description: 'Resumable uploads of large files (tus 1.0.0) into submissions' },
       ],
       components: {
@@ -139,6 +152,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   if (deps.match) await app.register(matchRoutes(deps.match));
   if (deps.submissions) await app.register(submissionRoutes(deps.submissions));
+  if (deps.access && deps.cases) await registerCaseRoutes(app, { access: deps.access, cases: deps.cases });
   if (deps.uploads) await app.register(uploadRoutes(deps.uploads));
 
   // Public by decision: the document describes the API and holds no data (see docs/ARCHITECTURE.md).

@@ -295,6 +295,15 @@ export interface SeriesMediaTable {
   added_at: number;
 }
 
+export interface SeriesSightingsTable {
+  series_id: number;
+  submission_id: number;
+  country_code: string | null;
+  /** The submitted item that is, or matches, an item of the series. */
+  media_id: number;
+  at: number;
+}
+
 export interface PeopleTable {
   id: Generated<number>;
   kind: 'victim' | 'offender';
@@ -433,6 +442,7 @@ export interface Schema {
   investigation_links: InvestigationLinksTable;
   series: SeriesTable;
   series_media: SeriesMediaTable;
+  series_sightings: SeriesSightingsTable;
   people: PeopleTable;
   person_links: PersonLinksTable;
   category_votes: CategoryVotesTable;

@@ -80,6 +80,17 @@ export const cases: MigrationStep = {
       .execute();
     await db.schema.createIndex('series_media_media').on('series_media').columns(['media_id', 'series_id']).execute();
 
+    // Where a series' material was seen: a submission holding one of its items or a match of one (series-match job).
+    await db.schema
+      .createTable('series_sightings')
+      .addColumn('series_id', t.id, (c) => c.notNull().references('series.id'))
+      .addColumn('submission_id', t.id, (c) => c.notNull().references('submissions.id'))
+      .addColumn('country_code', 'text')
+      .addColumn('media_id', t.id, (c) => c.notNull().references('media_items.id'))
+      .addColumn('at', t.time, (c) => c.notNull())
+      .addPrimaryKeyConstraint('series_sightings_pk', ['series_id', 'submission_id'])
+      .execute();
+
     await id('people')
       .addColumn('kind', 'text', (c) => c.notNull())
       .addColumn('label', 'text', (c) => c.notNull())

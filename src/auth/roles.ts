@@ -35,6 +35,7 @@ export const PERMISSIONS = {
   'cases.read': { roles: HANDLE_MATERIAL, scope: 'read', certified: true, restrictedOk: false, description: 'read investigations one is a member of or that are shared with one\'s agency or country' },
   'cases.write': { roles: HANDLE_MATERIAL, scope: 'upload', certified: true, restrictedOk: false, description: 'change investigations, comments and notes' },
   'users.admin': { roles: ADMINS, scope: 'admin', certified: false, restrictedOk: false, description: 'administer agencies and users (a country admin: of its own country only)' },
+  'hashsets.admin': { roles: ADMINS, scope: 'admin', certified: false, restrictedOk: false, description: 'import, export, enable and disable shared hash sets (VICS, ICSE, PDQ lists)' },
   'countries.admin': { roles: ['global_admin'], scope: 'admin', certified: false, restrictedOk: false, description: 'add member countries' },
   'audit.read': { roles: OVERSIGHT, scope: 'read', certified: false, restrictedOk: false, description: 'read and verify the audit trail (a country admin: its own country\'s entries)' },
   'stats.read': { roles: OVERSIGHT, scope: 'read', certified: false, restrictedOk: false, description: 'read statistics' },

@@ -418,6 +418,53 @@ export interface NotificationsTable {
   read_at: number | null;
 }
 
+/** What an exchanged hash-set entry says beyond its hashes (migration 0006); hashes are lower-case hex. */
+export interface HashSetItemsTable {
+  id: Generated<number>;
+  set_id: number;
+  /** md5:sha1:sha256:pdq: one row per distinct entry in a set. */
+  item_key: string;
+  media_ref: string | null;
+  md5: string | null;
+  sha1: string | null;
+  sha256: string | null;
+  pdq: string | null;
+  pdq_quality: number | null;
+  /** base64 */
+  photodna: string | null;
+  /** JSON [{name, value}] */
+  alt_hashes: string | null;
+  category: number | null;
+  baseline: 0 | 1 | null;
+  series: string | null;
+  victim_identified: 0 | 1 | null;
+  offender_identified: 0 | 1 | null;
+  distributed: 0 | 1 | null;
+  /** JSON string[] */
+  tags: string | null;
+  media_type: string | null;
+  file_name: string | null;
+  label: string | null;
+  created_at: number;
+}
+
+/** One imported file per set and format: the checkpoint an interrupted import resumes from. */
+export interface HashSetImportsTable {
+  id: Generated<number>;
+  set_id: number;
+  format: string;
+  file_sha256: string;
+  file_size: number;
+  records_done: number;
+  added: number;
+  problems: number;
+  status: 'running' | 'done';
+  started_by: number | null;
+  started_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
 export interface Schema {
   jobs: JobsTable;
   instance_settings: InstanceSettingsTable;
@@ -452,6 +499,8 @@ export interface Schema {
   comment_mentions: CommentMentionsTable;
   consultations: ConsultationsTable;
   notifications: NotificationsTable;
+  hash_set_items: HashSetItemsTable;
+  hash_set_imports: HashSetImportsTable;
 }
 
 export type Db = Kysely<Schema>;

@@ -107,3 +107,12 @@ function splitCsv(text: string): string[] | null {
 export function formatPdqListLine(hex: string, label: string | null): string {
   return label ? `${hex},${label.replace(/[\r\n]+/g, ' ')}` : hex;
 }
+
+export const PDQ_CSV_HEADER = 'hash,quality,label\n';
+
+/** One row of a `hash,quality,label` CSV list (the label quoted when it needs to be; line breaks flattened). */
+export function pdqCsvRow(hex: string, quality: number | null, label: string | null): string {
+  const flat = label === null ? '' : label.replace(/[\r\n]+/g, ' ');
+  const quoted = /[",]/.test(flat) ? `"${flat.replace(/"/g, '""')}"` : flat;
+  return `${hex},${quality ?? ''},${quoted}\n`;
+}

@@ -1,10 +1,22 @@
-import type { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Transform, type Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { inTransaction, type RequestContext, type TxContext } from '../auth/actor.js';
 import type { AccessPolicy } from '../auth/policy.js';
+import type { Permission } from '../auth/roles.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { ConflictError, InvalidError, NotFoundError } from '../core/errors.js';
-import type { Db, HashSetsTable } from '../db/schema.js';
-import { readPdqList, type PdqListProblem } from '../exchange/pdq-list.js';
+import { InvalidError, NotFoundError } from '../core/errors.js';
+import { formatHash256 } from '../core/hash256.js';
+import type { Db, HashSetItemsTable, HashSetsTable } from '../db/schema.js';
+import { entryKey, type ExchangeEntry, type ExchangeFormat, type ExchangeProblem, type ExchangeRecord } from '../exchange/entry.js';
+import { ICSE_HEADER, icseRow, readIcseCsv } from '../exchange/icse-csv.js';
+import { pdqCsvRow, PDQ_CSV_HEADER, readPdqList } from '../exchange/pdq-list.js';
+import { readVics, VICS_CLOSE, VICS_OPEN, vicsMediaJson, type VicsHeader } from '../exchange/vics.js';
 import type { NewSignalEntry, SignalStore } from '../matching/signal-store.js';
 
 export interface HashSet {
@@ -27,27 +39,69 @@ export interface ImportInput {
   readonly input: Readable;
 }
 
+export interface FileImportInput {
+  readonly format: ExchangeFormat;
+  readonly name: string;
+  readonly source?: string;
+  readonly terms?: string;
+  /** A regular file: it is read twice (checked whole first, then imported). */
+  readonly path: string;
+}
+
 export interface ImportReport {
   readonly set: HashSet;
   readonly created: boolean;
   /** Entries added. */
   readonly imported: number;
-  /** Well-formed lines whose hash the set already held. */
+  /** Well-formed records whose entry the set already held. */
   readonly duplicates: number;
-  /** Lines that could not be read, with their numbers; everything else was imported. */
-  readonly problems: readonly PdqListProblem[];
+  /** Records that could not be read, with their line numbers; everything else was imported. */
+  readonly problems: readonly ExchangeProblem[];
+  /** Records in the file (well-formed or not). */
+  readonly records: number;
+  /** Records skipped because an earlier, interrupted import of the same file had committed them. */
+  readonly resumedFrom: number;
+  /** The same file had already been imported completely into this set: nothing was read again. */
+  readonly alreadyImported: boolean;
+  /** SHA-256 of the file: its identity for checkpoints. */
+  readonly fileSha256: string;
+  /** VICS only: the document's kind and data model version. */
+  readonly vics?: VicsHeader;
 }
 
-const BATCH = 5000;
+export interface ExportInput {
+  readonly format: ExchangeFormat;
+  /** The set, by name or id. */
+  readonly set: string | number;
+}
+
+export interface ExportReport {
+  readonly set: HashSet;
+  readonly format: ExchangeFormat;
+  readonly entries: number;
+}
+
+export const IMPORT_BATCH = 5000;
+const EXPORT_PAGE = 5000;
+const ITEM_INSERT = 400;
 const MAX_PROBLEMS_KEPT = 1000;
 const NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._()/-]{0,119}$/u;
+const SET_FORMAT: Record<ExchangeFormat, string> = { pdq: 'pdq-list', vics: 'vics', icse: 'icse-csv' };
+
+/** A hook for tests and tools: called after each committed batch with the records committed so far. */
+export type BatchObserver = (recordsDone: number) => void | Promise<void>;
 
 /**
  * Hash sets: lists of hashes other agencies and programmes share, with their provenance. Their entries match like
- * stored media and name their set. Imports stream in batches; each batch commits with its audit entry, and the
- * indexes follow through the change log.
+ * stored media and name their set. Imports read the whole file once first (its SHA-256, its structure: a file that
+ * is not what it claims is refused before anything is written), then stream it in batches; each batch commits its
+ * entries, the file's checkpoint and its audit entry together, so an interrupted import resumes after the last
+ * committed batch and importing a file again adds nothing. Exports stream page by page.
  */
 export class HashSetService {
+  /** Test hook: runs after every committed import batch. */
+  afterBatch: BatchObserver | null = null;
+
   constructor(
     private readonly db: Db,
     private readonly store: SignalStore,
@@ -63,61 +117,211 @@ export class HashSetService {
     return rows.map(toSet);
   }
 
+  /** Imports a PDQ list from a stream (spooled to a temporary file first). */
   async importPdqList(ctx: RequestContext, input: ImportInput): Promise<ImportReport> {
-    this.authorise(ctx, 'media.upload');
+    return this.importStream(ctx, { format: 'pdq', name: input.name, source: input.source, terms: input.terms, input: input.input });
+  }
+
+  /** Imports from a stream: spooled to a temporary file, then imported like a file. */
+  async importStream(ctx: RequestContext, input: Omit<FileImportInput, 'path'> & { readonly input: Readable }): Promise<ImportReport> {
+    this.authorise(ctx, 'hashsets.admin');
+    const dir = await mkdtemp(join(tmpdir(), 'ariadne-import-'));
+    try {
+      const path = join(dir, 'upload');
+      await pipeline(input.input, createWriteStream(path, { mode: 0o600 }));
+      return await this.importFile(ctx, { format: input.format, name: input.name, source: input.source, terms: input.terms, path });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async importFile(ctx: RequestContext, input: FileImportInput): Promise<ImportReport> {
+    this.authorise(ctx, 'hashsets.admin');
     const name = input.name.trim();
     if (!NAME.test(name)) throw new InvalidError('a set name is 1-120 letters, digits, spaces and . _ ( ) / -, starting with a letter or digit');
-    const { set, created } = await inTransaction(this.db, ctx, (tx) => this.findOrCreate(tx, name, input.source ?? '', input.terms ?? '', 'pdq-list'));
-    const problems: PdqListProblem[] = [];
+    const info = await stat(input.path).catch(() => null);
+    if (!info?.isFile()) throw new NotFoundError(`no such file: ${input.path}`);
+
+    // Pass 1: identity and structure, before anything is written.
+    const hash = createHash('sha256');
+    let records = 0;
+    let good = 0;
+    let firstProblem: ExchangeProblem | null = null;
+    let header: VicsHeader | undefined;
+    for await (const r of readRecords(input.format, createReadStream(input.path).pipe(hashing(hash)), (h) => (header = h))) {
+      records++;
+      if (r.ok) good++;
+      else firstProblem ??= r.problem;
+    }
+    const fileSha256 = hash.digest('hex');
+    if (good === 0 && firstProblem !== null) {
+      throw new InvalidError(`not a ${describeFormat(input.format)}: no record could be read (line ${firstProblem.line}: ${firstProblem.message})`);
+    }
+
+    const start = await inTransaction(this.db, ctx, async (tx) => {
+      const found = await this.findOrCreate(tx, name, input.source ?? '', input.terms ?? '', SET_FORMAT[input.format]);
+      const checkpoint = await tx.tx
+        .selectFrom('hash_set_imports')
+        .selectAll()
+        .where('set_id', '=', found.set.id)
+        .where('format', '=', input.format)
+        .where('file_sha256', '=', fileSha256)
+        .executeTakeFirst();
+      if (checkpoint) return { ...found, importId: Number(checkpoint.id), done: checkpoint.status === 'done', recordsDone: Number(checkpoint.records_done), added: Number(checkpoint.added), problems: Number(checkpoint.problems) };
+      const row = await tx.tx
+        .insertInto('hash_set_imports')
+        .values({
+          set_id: found.set.id,
+          format: input.format,
+          file_sha256: fileSha256,
+          file_size: info.size,
+          records_done: 0,
+          added: 0,
+          problems: 0,
+          status: 'running',
+          started_by: tx.actor.kind === 'user' ? tx.actor.userId : null,
+          started_at: tx.now,
+          updated_at: tx.now,
+          finished_at: null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return { ...found, importId: Number(row.id), done: false, recordsDone: 0, added: 0, problems: 0 };
+    });
+    const base = { created: start.created, records, fileSha256, ...(header ? { vics: header } : {}) };
+    if (start.done) {
+      return { ...base, set: await this.get(start.set.id), imported: 0, duplicates: 0, problems: [], resumedFrom: start.recordsDone, alreadyImported: true };
+    }
+
+    // Pass 2: import, resuming after the checkpoint.
+    const setId = start.set.id;
+    const problems: ExchangeProblem[] = [];
     let problemCount = 0;
     let imported = 0;
     let seen = 0;
-    let batch: NewSignalEntry[] = [];
-    const flush = async () => {
-      if (batch.length === 0) return;
+    let recordsDone = start.recordsDone;
+    let index = 0;
+    let batch: ExchangeEntry[] = [];
+    let batchRecords = 0;
+    let batchProblems = 0;
+    const flush = async (final: boolean) => {
+      if (batchRecords === 0 && !final) return;
       const entries = batch;
+      const counted = batchRecords;
+      const bad = batchProblems;
       batch = [];
-      imported += await inTransaction(this.db, ctx, async (tx) => {
-        const ids = await this.store.addEntries(tx.tx, entries, tx.now);
-        if (ids.length > 0) {
-          await tx.tx
-            .updateTable('hash_sets')
-            .set((eb) => ({ entry_count: eb('entry_count', '+', ids.length), updated_at: tx.now }))
-            .where('id', '=', set.id)
-            .execute();
+      batchRecords = 0;
+      batchProblems = 0;
+      const added = await inTransaction(this.db, ctx, async (tx) => {
+        let added = 0;
+        if (counted > 0) {
+          added = await this.addItems(tx, setId, entries);
+          if (added > 0) {
+            await tx.tx
+              .updateTable('hash_sets')
+              .set((eb) => ({ entry_count: eb('entry_count', '+', added), updated_at: tx.now }))
+              .where('id', '=', setId)
+              .execute();
+          }
         }
-        await this.audit.append(tx.tx, {
-          action: 'hashset.entries.add',
-          actor: tx.actor,
-          object: { type: 'hash_set', id: set.id },
-          address: tx.address,
-          requestId: tx.requestId,
-          details: { offered: entries.length, added: ids.length },
-        });
-        return ids.length;
+        await tx.tx
+          .updateTable('hash_set_imports')
+          .set((eb) => ({
+            records_done: eb('records_done', '+', counted),
+            added: eb('added', '+', added),
+            problems: eb('problems', '+', bad),
+            updated_at: tx.now,
+            ...(final ? { status: 'done' as const, finished_at: tx.now } : {}),
+          }))
+          .where('id', '=', start.importId)
+          .execute();
+        if (counted > 0) {
+          await this.audit.append(tx.tx, {
+            action: 'hashset.entries.add',
+            actor: tx.actor,
+            object: { type: 'hash_set', id: setId },
+            address: tx.address,
+            requestId: tx.requestId,
+            details: { format: input.format, file: fileSha256, offered: entries.length, added, problems: bad, recordsDone: recordsDone + counted },
+          });
+        }
+        return added;
       });
-      await this.onCommitted();
+      imported += added;
+      recordsDone += counted;
+      if (counted > 0) {
+        await this.onCommitted();
+        await this.afterBatch?.(recordsDone);
+      }
     };
-    for await (const record of readPdqList(input.input)) {
+    for await (const record of readRecords(input.format, createReadStream(input.path), () => undefined)) {
+      if (index++ < start.recordsDone) continue;
+      batchRecords++;
       if (!record.ok) {
         problemCount++;
+        batchProblems++;
         if (problems.length < MAX_PROBLEMS_KEPT) problems.push(record.problem);
-        continue;
+      } else {
+        seen++;
+        batch.push(record.entry);
       }
-      seen++;
-      const e = record.entry;
-      batch.push({ signal: 'pdq', hash: e.hash, quality: e.quality, setId: set.id, label: e.label });
-      if (batch.length >= BATCH) await flush();
+      if (batchRecords >= IMPORT_BATCH) await flush(false);
     }
-    await flush();
+    await flush(true);
     if (problemCount > problems.length) problems.push({ line: 0, message: `${problemCount - problems.length} more problems not listed` });
-    const fresh = await this.get(set.id);
-    return { set: fresh, created, imported, duplicates: seen - imported, problems };
+    return { ...base, set: await this.get(setId), imported, duplicates: seen - imported, problems, resumedFrom: start.recordsDone, alreadyImported: false };
+  }
+
+  /** Adds items and their signal entries; returns how many items were new to the set. */
+  private async addItems(tx: TxContext, setId: number, entries: readonly ExchangeEntry[]): Promise<number> {
+    let added = 0;
+    const signals: NewSignalEntry[] = [];
+    for (let i = 0; i < entries.length; i += ITEM_INSERT) {
+      const rows = entries.slice(i, i + ITEM_INSERT).map((e) => toItemRow(setId, e, tx.now));
+      const inserted = await tx.tx
+        .insertInto('hash_set_items')
+        .values(rows)
+        .onConflict((oc) => oc.columns(['set_id', 'item_key']).doNothing())
+        .returning('id')
+        .execute();
+      added += inserted.length;
+    }
+    if (added === 0) return 0;
+    for (const e of entries) {
+      const label = e.label ?? e.series ?? null;
+      if (e.pdq !== null) signals.push({ signal: 'pdq', hash: Buffer.from(e.pdq, 'hex'), quality: e.pdqQuality, setId, label });
+      if (e.md5 !== null) signals.push({ signal: 'md5', hash: Buffer.from(e.md5, 'hex'), setId, label });
+      if (e.sha1 !== null) signals.push({ signal: 'sha1', hash: Buffer.from(e.sha1, 'hex'), setId, label });
+      if (e.sha256 !== null) signals.push({ signal: 'sha256', hash: Buffer.from(e.sha256, 'hex'), setId, label });
+    }
+    await this.store.addEntries(tx.tx, signals, tx.now);
+    return added;
+  }
+
+  /** Streams a set to `out` in the format asked for; the export is audited. */
+  async exportSet(ctx: RequestContext, input: ExportInput, out: Writable): Promise<ExportReport> {
+    this.authorise(ctx, 'hashsets.admin');
+    const set = await this.find(input.set);
+    await inTransaction(this.db, ctx, (tx) =>
+      this.audit.append(tx.tx, { action: 'hashset.export', actor: tx.actor, object: { type: 'hash_set', id: set.id }, address: tx.address, requestId: tx.requestId, details: { format: input.format } }),
+    );
+    const entries = await writeEntries(input.format, this.pages(set.id), out);
+    return { set, format: input.format, entries };
+  }
+
+  private async *pages(setId: number): AsyncGenerator<ExchangeEntry[]> {
+    let after = 0;
+    for (;;) {
+      const rows = await this.db.selectFrom('hash_set_items').selectAll().where('set_id', '=', setId).where('id', '>', after).orderBy('id').limit(EXPORT_PAGE).execute();
+      if (rows.length === 0) return;
+      after = Number(rows[rows.length - 1].id);
+      yield rows.map(fromItemRow);
+    }
   }
 
   /** Disabling keeps the entries but stops them matching; enabling restores them. */
   async setEnabled(ctx: RequestContext, id: number, enabled: boolean): Promise<HashSet> {
-    this.authorise(ctx, 'media.upload');
+    this.authorise(ctx, 'hashsets.admin');
     await inTransaction(this.db, ctx, async (tx) => {
       const updated = await tx.tx.updateTable('hash_sets').set({ enabled: enabled ? 1 : 0, updated_at: tx.now }).where('id', '=', id).executeTakeFirst();
       if (Number(updated.numUpdatedRows) !== 1) throw new NotFoundError('no such hash set');
@@ -132,12 +336,15 @@ export class HashSetService {
     return toSet(row);
   }
 
+  async find(set: string | number): Promise<HashSet> {
+    const row = await (typeof set === 'number' ? this.db.selectFrom('hash_sets').selectAll().where('id', '=', set) : this.db.selectFrom('hash_sets').selectAll().where('name', '=', set.trim())).executeTakeFirst();
+    if (!row) throw new NotFoundError(`no such hash set: ${String(set)}`);
+    return toSet(row);
+  }
+
   private async findOrCreate(ctx: TxContext, name: string, source: string, terms: string, format: string): Promise<{ set: HashSet; created: boolean }> {
     const existing = await ctx.tx.selectFrom('hash_sets').selectAll().where('name', '=', name).executeTakeFirst();
-    if (existing) {
-      if (existing.format !== format) throw new ConflictError(`hash set "${name}" holds ${existing.format} entries; import into a new set`);
-      return { set: toSet(existing), created: false };
-    }
+    if (existing) return { set: toSet(existing), created: false };
     const createdBy = ctx.actor.kind === 'user' ? ctx.actor.userId : null;
     const row = await ctx.tx
       .insertInto('hash_sets')
@@ -155,10 +362,126 @@ export class HashSetService {
     return { set: toSet(row), created: true };
   }
 
-  private authorise(ctx: RequestContext, permission: 'media.match' | 'media.upload'): void {
+  private authorise(ctx: RequestContext, permission: Permission): void {
     // The operator's command line (system actor) works on the server's own database and may manage hash sets.
     if (ctx.actor.kind === 'user') this.policy.require(ctx.actor, permission, ctx.now);
   }
+}
+
+function describeFormat(format: ExchangeFormat): string {
+  return format === 'vics' ? 'VICS JSON file' : format === 'icse' ? 'ICSE hash export' : 'PDQ list';
+}
+
+function hashing(hash: ReturnType<typeof createHash>): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+}
+
+/** The records of a file in any supported format. */
+export async function* readRecords(format: ExchangeFormat, input: Readable, onVicsHeader: (h: VicsHeader) => void): AsyncGenerator<ExchangeRecord> {
+  if (format === 'vics') {
+    for await (const event of readVics(input)) {
+      if (event.type === 'header') onVicsHeader(event.header);
+      else yield event;
+    }
+    return;
+  }
+  if (format === 'icse') {
+    yield* readIcseCsv(input);
+    return;
+  }
+  for await (const r of readPdqList(input)) {
+    if (!r.ok) {
+      yield r;
+      continue;
+    }
+    const e = r.entry;
+    yield {
+      ok: true,
+      line: e.line,
+      entry: { mediaRef: null, md5: null, sha1: null, sha256: null, pdq: formatHash256(e.hash), pdqQuality: e.quality, photoDna: null, altHashes: [], category: null, baseline: null, series: null, victimIdentified: null, offenderIdentified: null, distributed: null, tags: [], mediaType: null, fileName: null, label: e.label },
+    };
+  }
+}
+
+/** Writes pages of entries in a format, honouring back-pressure; returns how many entries were written. */
+export async function writeEntries(format: ExchangeFormat, pages: AsyncIterable<readonly ExchangeEntry[]>, out: Writable): Promise<number> {
+  const write = async (text: string) => {
+    if (!out.write(text)) await once(out, 'drain');
+  };
+  let count = 0;
+  let first = true;
+  await write(format === 'vics' ? VICS_OPEN : format === 'icse' ? ICSE_HEADER : PDQ_CSV_HEADER);
+  for await (const page of pages) {
+    const parts: string[] = [];
+    for (const e of page) {
+      if (format === 'vics') {
+        parts.push(first ? vicsMediaJson(e, count + 1) : `,\n${vicsMediaJson(e, count + 1)}`);
+        first = false;
+      } else if (format === 'icse') parts.push(icseRow(e));
+      else if (e.pdq !== null) parts.push(pdqCsvRow(e.pdq, e.pdqQuality, e.label ?? e.series));
+      else continue;
+      count++;
+    }
+    if (parts.length > 0) await write(parts.join(''));
+  }
+  if (format === 'vics') await write(VICS_CLOSE);
+  return count;
+}
+
+export function toItemRow(setId: number, e: ExchangeEntry, now: number): Omit<HashSetItemsTable, 'id'> {
+  const b = (v: boolean | null) => (v === null ? null : v ? (1 as const) : (0 as const));
+  return {
+    set_id: setId,
+    item_key: entryKey(e),
+    media_ref: e.mediaRef,
+    md5: e.md5,
+    sha1: e.sha1,
+    sha256: e.sha256,
+    pdq: e.pdq,
+    pdq_quality: e.pdqQuality,
+    photodna: e.photoDna,
+    alt_hashes: e.altHashes.length > 0 ? JSON.stringify(e.altHashes) : null,
+    category: e.category,
+    baseline: b(e.baseline),
+    series: e.series,
+    victim_identified: b(e.victimIdentified),
+    offender_identified: b(e.offenderIdentified),
+    distributed: b(e.distributed),
+    tags: e.tags.length > 0 ? JSON.stringify(e.tags) : null,
+    media_type: e.mediaType,
+    file_name: e.fileName,
+    label: e.label,
+    created_at: now,
+  };
+}
+
+function fromItemRow(r: Omit<HashSetItemsTable, 'id'>): ExchangeEntry {
+  const b = (v: number | null) => (v === null ? null : Number(v) === 1);
+  return {
+    mediaRef: r.media_ref,
+    md5: r.md5,
+    sha1: r.sha1,
+    sha256: r.sha256,
+    pdq: r.pdq,
+    pdqQuality: r.pdq_quality === null ? null : Number(r.pdq_quality),
+    photoDna: r.photodna,
+    altHashes: r.alt_hashes === null ? [] : (JSON.parse(r.alt_hashes) as Array<{ name: string; value: string }>),
+    category: r.category === null ? null : Number(r.category),
+    baseline: b(r.baseline),
+    series: r.series,
+    victimIdentified: b(r.victim_identified),
+    offenderIdentified: b(r.offender_identified),
+    distributed: b(r.distributed),
+    tags: r.tags === null ? [] : (JSON.parse(r.tags) as string[]),
+    mediaType: r.media_type,
+    fileName: r.file_name,
+    label: r.label,
+  };
 }
 
 function toSet(row: { [K in keyof HashSetsTable]: unknown }): HashSet {
@@ -174,3 +497,4 @@ function toSet(row: { [K in keyof HashSetsTable]: unknown }): HashSet {
     createdAt: Number(row.created_at),
   };
 }
+

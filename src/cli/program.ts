@@ -3,6 +3,7 @@ import { VERSION } from '../version.js';
 import { registerAdminCommand } from './commands/admin.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerConfigCommand } from './commands/config.js';
+import { registerExportCommand } from './commands/export.js';
 import { registerHashCommand } from './commands/hash.js';
 import { registerImportCommand } from './commands/import.js';
 import { registerIngestCommand } from './commands/ingest.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerHashCommand(program);
   registerMatchCommand(program);
   registerImportCommand(program);
+  registerExportCommand(program);
   registerIngestCommand(program);
   registerScanCommand(program);
   return program;

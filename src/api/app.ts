@@ -19,6 +19,7 @@ import { submissionRoutes, type SubmissionRouteDeps } from './submissions/submis
 import { uploadRoutes, type UploadRouteDeps } from './uploads/upload-routes.js';
 import multipart from '@fastify/multipart';
 import { healthRoutes } from './health/health-routes.js';
+import { hashSetRoutes, type HashSetRouteDeps } from './hashsets/hashset-routes.js';
 import type { HealthService } from './health/health-service.js';
 
 export interface AppDeps {
@@ -39,6 +40,8 @@ export interface AppDeps {
   readonly cases?: CasesModule;
   /** Resumable (tus) uploads into submissions; absent in apps built without ingest. */
   readonly uploads?: UploadRouteDeps;
+  /** Hash sets: list, import and export (VICS, ICSE, PDQ), enable/disable; absent in apps built without them. */
+  readonly hashSets?: HashSetRouteDeps;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -126,6 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'search', description: 'Search across what the caller may see' },
         { name: 'notifications', description: 'In-app notifications and their live stream' },
         { name: 'uploads', description: 'Resumable uploads of large files (tus 1.0.0) into submissions' },
+        { name: 'hashsets', description: 'Shared hash sets: VICS, ICSE and PDQ lists in and out' },
       ],
       components: {
         securitySchemes: {
@@ -154,6 +158,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.submissions) await app.register(submissionRoutes(deps.submissions));
   if (deps.access && deps.cases) await registerCaseRoutes(app, { access: deps.access, cases: deps.cases });
   if (deps.uploads) await app.register(uploadRoutes(deps.uploads));
+  if (deps.hashSets) await app.register(hashSetRoutes(deps.hashSets));
 
   // Public by decision: the document describes the API and holds no data (see docs/ARCHITECTURE.md).
   app.get('/api/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () => app.swagger());

@@ -11,6 +11,7 @@ import { ingestFileJob } from './ingest/ingest-file-job.js';
 import { ReportService } from './ingest/report-service.js';
 import { INGEST_FILE_JOB, SubmissionService } from './ingest/submission-service.js';
 import { DbJobQueue } from './jobs/db-job-queue.js';
+import { JobAdmin } from './jobs/job-admin.js';
 import type { JobQueue } from './jobs/job-queue.js';
 import { JobHandlers, JobRunner } from './jobs/job-runner.js';
 import { IndexCatalog } from './matching/index-catalog.js';
@@ -40,6 +41,8 @@ export interface Container {
   readonly keyring: MasterKeyring;
   readonly blobStore: BlobStore;
   readonly queue: JobQueue;
+  /** The queue for administrators: jobs by status (dead jobs) and audited retries. */
+  readonly jobAdmin: JobAdmin;
   readonly jobHandlers: JobHandlers;
   /** Present when this process runs jobs (roles `all` and `worker`); started by `start()`. */
   readonly runner: JobRunner | undefined;
@@ -192,6 +195,7 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       keyring,
       blobStore,
       queue,
+      jobAdmin: new JobAdmin(queue, access.policy, access.audit),
       jobHandlers,
       runner,
       health,

@@ -80,6 +80,7 @@ export function buildContainerApp(container: Container): Promise<FastifyInstance
     access: container.access,
     submissions: { submissions: container.submissions, reports: container.reports, maxFilesPerRequest: 1000, maxUploadBytes: config.http.maxUploadBytes },
     uploads: { uploads: container.uploads },
+    jobs: container.jobAdmin,
     hashSets: { hashSets: container.hashSets, maxImportBytes: config.http.maxUploadBytes },
     cases: container.cases,
     match: {

@@ -9,6 +9,8 @@ import type { AccessModule } from '../auth/access-module.js';
 import type { AriadneConfig } from '../config.js';
 import { registerAccessControl } from './access.js';
 import { adminRoutes } from './admin/admin-routes.js';
+import { jobRoutes } from './admin/jobs-routes.js';
+import type { JobAdmin } from '../jobs/job-admin.js';
 import { auditRoutes } from './audit/audit-routes.js';
 import { authRoutes } from './auth/auth-routes.js';
 import { registerErrorHandler } from './error-handler.js';
@@ -40,6 +42,8 @@ export interface AppDeps {
   readonly cases?: CasesModule;
   /** Resumable (tus) uploads into submissions; absent in apps built without ingest. */
   readonly uploads?: UploadRouteDeps;
+  /** The job queue for global admins (dead jobs, retries); absent in apps built without it. */
+  readonly jobs?: JobAdmin;
   /** Hash sets: list, import and export (VICS, ICSE, PDQ), enable/disable; absent in apps built without them. */
   readonly hashSets?: HashSetRouteDeps;
 }
@@ -147,6 +151,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.access) {
     await app.register(authRoutes(deps.access, { loginRatePerMinute: config.auth.loginRatePerMinute }));
     await app.register(adminRoutes(deps.access));
+    if (deps.jobs) await app.register(jobRoutes({ access: deps.access, jobs: deps.jobs }));
     await app.register(auditRoutes(deps.access));
   }
   if (deps.match || deps.submissions) {

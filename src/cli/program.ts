@@ -7,6 +7,7 @@ import { registerExportCommand } from './commands/export.js';
 import { registerHashCommand } from './commands/hash.js';
 import { registerImportCommand } from './commands/import.js';
 import { registerIngestCommand } from './commands/ingest.js';
+import { registerJobsCommand } from './commands/jobs.js';
 import { registerScanCommand } from './commands/scan.js';
 import { registerMatchCommand } from './commands/match.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerUsersCommand(program);
   registerTokensCommand(program);
   registerAuditCommand(program);
+  registerJobsCommand(program);
   registerHashCommand(program);
   registerMatchCommand(program);
   registerImportCommand(program);

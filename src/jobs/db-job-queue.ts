@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { sql, type Generated } from 'kysely';
-import { InvalidError } from '../core/errors.js';
+import { ConflictError, InvalidError, NotFoundError } from '../core/errors.js';
 import type { Db, Dialect, Executor, JobsTable } from '../db/schema.js';
-import type { ClaimedJob, EnqueueOptions, JobOutcome, JobQueue, JobRecord, QueueStats } from './job-queue.js';
+import type { ClaimedJob, EnqueueOptions, JobOutcome, JobQueue, JobRecord, ListJobsOptions, QueueStats } from './job-queue.js';
 
 export interface DbJobQueueOptions {
   readonly db: Db;
@@ -173,9 +173,41 @@ export class DbJobQueue implements JobQueue {
     this.signals.emit('work');
   }
 
-  async get(id: number): Promise<JobRecord | null> {
-    const row = await this.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+  async get(id: number, executor: Executor = this.db): Promise<JobRecord | null> {
+    const row = await executor.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? toRecord(row as Row) : null;
+  }
+
+  async list(options: ListJobsOptions = {}, executor: Executor = this.db): Promise<JobRecord[]> {
+    const limit = options.limit ?? 100;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new InvalidError('limit must be an integer from 1 to 10000');
+    const rows = await executor
+      .selectFrom('jobs')
+      .selectAll()
+      .$if(options.status !== undefined, (q) => q.where('status', '=', options.status!))
+      .$if(options.kind !== undefined, (q) => q.where('kind', '=', options.kind!))
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => toRecord(r as Row));
+  }
+
+  async retry(id: number, executor: Executor = this.db): Promise<JobRecord> {
+    const now = this.now();
+    const row = await executor
+      .updateTable('jobs')
+      .set({ status: 'queued', attempts: 0, run_at: now, locked_by: null, locked_until: null, finished_at: null, updated_at: now })
+      .where('id', '=', id)
+      .where('status', 'in', ['failed', 'cancelled'])
+      .returningAll()
+      .executeTakeFirst();
+    if (row === undefined) {
+      const existing = await executor.selectFrom('jobs').select('status').where('id', '=', id).executeTakeFirst();
+      if (existing === undefined) throw new NotFoundError(`job ${id} not found`);
+      throw new ConflictError(`job ${id} is ${existing.status}: only failed or cancelled jobs can be retried`);
+    }
+    this.signals.emit('work');
+    return toRecord(row as Row);
   }
 
   async stats(): Promise<QueueStats> {

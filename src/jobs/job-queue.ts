@@ -47,6 +47,13 @@ export interface QueueStats {
   readonly cancelled: number;
 }
 
+export interface ListJobsOptions {
+  readonly status?: JobRecord['status'];
+  readonly kind?: string;
+  /** Most rows returned, newest first (default 100). */
+  readonly limit?: number;
+}
+
 export interface JobQueue {
   /** Adds a job; pass a transaction to enqueue atomically with other writes. */
   enqueue(kind: string, payload: unknown, options?: EnqueueOptions, executor?: Executor): Promise<{ id: number; created: boolean }>;
@@ -58,7 +65,15 @@ export interface JobQueue {
   finish(job: ClaimedJob, outcome: JobOutcome): Promise<boolean>;
   /** Gives a held job back without counting the attempt (graceful shutdown). */
   release(job: ClaimedJob): Promise<void>;
-  get(id: number): Promise<JobRecord | null>;
+  get(id: number, executor?: Executor): Promise<JobRecord | null>;
+  /** Jobs, newest first: dead (`failed`) jobs for the administrators, or any other status. */
+  list(options?: ListJobsOptions, executor?: Executor): Promise<JobRecord[]>;
+  /**
+   * Gives a failed or cancelled job a fresh set of attempts and queues it now; pass a transaction to retry
+   * atomically with an audit entry. Throws NotFoundError when there is no such job, ConflictError when it is not
+   * failed or cancelled.
+   */
+  retry(id: number, executor?: Executor): Promise<JobRecord>;
   stats(): Promise<QueueStats>;
   /** Resolves when a job may have become available (enqueued in this process), or after the timeout. */
   waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void>;

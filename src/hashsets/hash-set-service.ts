@@ -10,7 +10,8 @@ import { inTransaction, type RequestContext, type TxContext } from '../auth/acto
 import type { AccessPolicy } from '../auth/policy.js';
 import type { Permission } from '../auth/roles.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { InvalidError, NotFoundError } from '../core/errors.js';
+import { CaseAccess } from '../cases/case-access.js';
+import { ForbiddenError, InvalidError, NotFoundError } from '../core/errors.js';
 import { formatHash256 } from '../core/hash256.js';
 import type { Db, HashSetItemsTable, HashSetsTable } from '../db/schema.js';
 import { entryKey, type ExchangeEntry, type ExchangeFormat, type ExchangeProblem, type ExchangeRecord } from '../exchange/entry.js';
@@ -101,6 +102,7 @@ export type BatchObserver = (recordsDone: number) => void | Promise<void>;
 export class HashSetService {
   /** Test hook: runs after every committed import batch. */
   afterBatch: BatchObserver | null = null;
+  private readonly cases: CaseAccess;
 
   constructor(
     private readonly db: Db,
@@ -109,7 +111,9 @@ export class HashSetService {
     private readonly policy: AccessPolicy,
     /** Called after each committed batch so this process's indexes follow at once. */
     private readonly onCommitted: () => Promise<unknown> = async () => undefined,
-  ) {}
+  ) {
+    this.cases = new CaseAccess(policy);
+  }
 
   async list(ctx: RequestContext): Promise<HashSet[]> {
     this.authorise(ctx, 'media.match');
@@ -282,9 +286,9 @@ export class HashSetService {
         .insertInto('hash_set_items')
         .values(rows)
         .onConflict((oc) => oc.columns(['set_id', 'item_key']).doNothing())
-        .returning('id')
-        .execute();
-      added += inserted.length;
+        .executeTakeFirst();
+      // Rows skipped by the conflict clause are not counted (SQLite changes(), PostgreSQL rowCount).
+      added += Number(inserted.numInsertedOrUpdatedRows ?? 0);
     }
     if (added === 0) return 0;
     for (const e of entries) {
@@ -307,6 +311,74 @@ export class HashSetService {
     );
     const entries = await writeEntries(input.format, this.pages(set.id), out);
     return { set, format: input.format, entries };
+  }
+
+  /**
+   * Streams the media of an investigation (items linked to it and items of its linked series) with their hashes,
+   * settled category, baseline and series. Needs a user who administers hash sets and can see the investigation;
+   * the operator's command line never reads investigations.
+   */
+  async exportInvestigation(ctx: RequestContext, input: { readonly format: ExchangeFormat; readonly investigationId: number }, out: Writable): Promise<{ investigationId: number; format: ExchangeFormat; entries: number }> {
+    if (ctx.actor.kind !== 'user') throw new ForbiddenError('the operator\'s command line never reads investigations; export one through the API as an admin who can see it');
+    this.authorise(ctx, 'hashsets.admin');
+    this.authorise(ctx, 'cases.read');
+    const mediaIds = await inTransaction(this.db, ctx, async (tx) => {
+      await this.cases.require(tx, input.investigationId, 'read');
+      const direct = await tx.tx.selectFrom('investigation_links').select('target_id').where('investigation_id', '=', input.investigationId).where('kind', '=', 'media').execute();
+      const viaSeries = await tx.tx
+        .selectFrom('investigation_links as l')
+        .innerJoin('series_media as sm', 'sm.series_id', 'l.target_id')
+        .select('sm.media_id')
+        .where('l.investigation_id', '=', input.investigationId)
+        .where('l.kind', '=', 'series')
+        .execute();
+      await this.audit.append(tx.tx, { action: 'investigation.export', actor: tx.actor, object: { type: 'investigation', id: input.investigationId }, address: tx.address, requestId: tx.requestId, details: { format: input.format } });
+      const ids = new Set<number>();
+      for (const r of direct) if (r.target_id !== null) ids.add(Number(r.target_id));
+      for (const r of viaSeries) ids.add(Number(r.media_id));
+      return [...ids].sort((a, b) => a - b);
+    });
+    const entries = await writeEntries(input.format, this.mediaPages(mediaIds), out);
+    return { investigationId: input.investigationId, format: input.format, entries };
+  }
+
+  private async *mediaPages(mediaIds: readonly number[]): AsyncGenerator<ExchangeEntry[]> {
+    for (let i = 0; i < mediaIds.length; i += 500) {
+      const ids = mediaIds.slice(i, i + 500);
+      const items = await this.db.selectFrom('media_items').select(['id', 'md5', 'sha1', 'sha256', 'kind']).where('id', 'in', ids).orderBy('id').execute();
+      const pdq = await this.db.selectFrom('signal_entries').select(['media_id', 'hash', 'quality']).where('media_id', 'in', ids).where('signal', '=', 'pdq').where('variant', '=', 'plain').where('removed_at', 'is', null).execute();
+      const categories = await this.db.selectFrom('media_categories').select(['media_id', 'category', 'baseline']).where('media_id', 'in', ids).execute();
+      const series = await this.db.selectFrom('series_media as sm').innerJoin('series as s', 's.id', 'sm.series_id').select(['sm.media_id', 's.name']).where('sm.media_id', 'in', ids).orderBy('s.id').execute();
+      const pdqOf = new Map(pdq.map((r) => [Number(r.media_id), r]));
+      const catOf = new Map(categories.map((r) => [Number(r.media_id), r]));
+      const seriesOf = new Map<number, string>();
+      for (const r of series) if (!seriesOf.has(Number(r.media_id))) seriesOf.set(Number(r.media_id), r.name);
+      yield items.map((m) => {
+        const id = Number(m.id);
+        const p = pdqOf.get(id);
+        const c = catOf.get(id);
+        return {
+          mediaRef: String(id),
+          md5: m.md5.toLowerCase(),
+          sha1: m.sha1.toLowerCase(),
+          sha256: m.sha256.toLowerCase(),
+          pdq: p ? Buffer.from(p.hash).toString('hex') : null,
+          pdqQuality: p?.quality ?? null,
+          photoDna: null,
+          altHashes: [],
+          category: c?.category ?? null,
+          baseline: c?.baseline === null || c === undefined ? null : Number(c.baseline) === 1,
+          series: seriesOf.get(id) ?? null,
+          victimIdentified: null,
+          offenderIdentified: null,
+          distributed: null,
+          tags: [],
+          mediaType: m.kind,
+          fileName: null,
+          label: null,
+        };
+      });
+    }
   }
 
   private async *pages(setId: number): AsyncGenerator<ExchangeEntry[]> {

@@ -56,5 +56,8 @@ describe('ariadne import / export of hash sets', () => {
     const missing = await cli('export', 'icse', '--set', 'Nothing', '--out', join(dir, 'nothing.csv'));
     expect(missing.code).not.toBe(0);
     expect(missing.output).toMatch(/no such hash set/);
+    const investigation = await cli('export', 'icse', '--investigation', '1', '--out', join(dir, 'inv.csv'));
+    expect(investigation.code).not.toBe(0);
+    expect(investigation.output).toMatch(/never reads investigations/);
   });
 });

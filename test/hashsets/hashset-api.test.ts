@@ -69,3 +69,49 @@ describe('hash-set API', () => {
     expect(missing.statusCode).toBe(404);
   });
 });
+
+describe('investigation export through the API', () => {
+  let env: TestEnv;
+
+  beforeAll(async () => {
+    env = await startTestEnv();
+  });
+  afterAll(async () => env.close());
+
+  it('exports the media of an investigation to an admin who can see it, and hides it from others', async () => {
+    const lead = await createUser(env, { username: 'ca-lead', role: 'country_admin' });
+    const other = await createUser(env, { username: 'ca-other', role: 'country_admin', country: 'NL' });
+    const leadSession = await signIn(env, lead);
+    const db = env.container.database.db;
+    const media: number[] = [];
+    for (let i = 1; i <= 2; i++) {
+      const hex = (n: number) => n.toString(16).padStart(2, '0').repeat(32);
+      const row = await db
+        .insertInto('media_items')
+        .values({ sha256: hex(i), sha1: hex(i).slice(0, 40), md5: hex(i).slice(0, 32), size: 1, mime: 'image/jpeg', kind: 'image', width: 1, height: 1, created_at: 1000, first_seen_at: 1000 })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      media.push(Number(row.id));
+    }
+    await db.insertInto('signal_entries').values({ signal: 'pdq', hash: Buffer.alloc(32, 0xab), quality: 90, variant: 'plain', media_id: media[0], set_id: null, label: null, created_at: 1000, removed_at: null }).execute();
+    const inv = await env.app.inject({ method: 'POST', url: '/api/investigations', headers: leadSession.headers, payload: { title: 'Export me' } });
+    expect(inv.statusCode, inv.body).toBe(201);
+    const id = (inv.json() as { id: number }).id;
+    for (const m of media) {
+      const link = await env.app.inject({ method: 'POST', url: `/api/investigations/${id}/links`, headers: leadSession.headers, payload: { kind: 'media', targetId: m } });
+      expect(link.statusCode, link.body).toBeLessThan(300);
+    }
+    const res = await env.app.inject({ method: 'GET', url: `/api/hashsets/investigations/${id}/export/icse`, headers: leadSession.headers });
+    expect(res.statusCode, res.body).toBe(200);
+    const lines = res.body.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[1].startsWith(`${'01'.repeat(16)};${'01'.repeat(20)};${'01'.repeat(32)};${'ab'.repeat(32)};`)).toBe(true);
+    const vics = await env.app.inject({ method: 'GET', url: `/api/hashsets/investigations/${id}/export/vics`, headers: leadSession.headers });
+    expect((JSON.parse(vics.body) as { value: Array<{ MediaID: number }> }).value.map((v) => v.MediaID)).toEqual(media);
+
+    const hidden = await env.app.inject({ method: 'GET', url: `/api/hashsets/investigations/${id}/export/icse`, headers: (await signIn(env, other)).headers });
+    expect(hidden.statusCode).toBe(404);
+    const audit = await db.selectFrom('audit_log').select('action').where('action', '=', 'investigation.export').execute();
+    expect(audit).toHaveLength(2);
+  });
+});

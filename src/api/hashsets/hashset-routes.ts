@@ -115,6 +115,38 @@ export function hashSetRoutes(deps: HashSetRouteDeps): FastifyPluginAsyncZod {
       },
     );
 
+    app.get(
+      '/api/hashsets/investigations/:id/export/:format',
+      {
+        schema: {
+          tags,
+          summary: 'Export the media of an investigation one can see (linked items and items of linked series) as VICS 2.0, ICSE or PDQ (streamed)',
+          params: z.strictObject({ id: idParam.shape.id, format }),
+        },
+        config: { access: 'hashsets.admin' },
+      },
+      async (request, reply) => {
+        const fmt = request.params.format;
+        const out = new PassThrough();
+        // Access is checked and the export audited before the first byte is sent.
+        let started: () => void = () => undefined;
+        const ready = new Promise<void>((resolve) => (started = resolve));
+        const body = new PassThrough();
+        const exporting = hashSets.exportInvestigation(contextOf(request), { format: fmt, investigationId: request.params.id }, out);
+        out.once('data', (chunk: Buffer) => {
+          body.write(chunk);
+          out.pipe(body);
+          started();
+        });
+        await Promise.race([ready, exporting]);
+        exporting.then(
+          () => out.end(),
+          (error: unknown) => body.destroy(error instanceof Error ? error : new Error(String(error))),
+        );
+        return reply.type(CONTENT_TYPES[fmt]).header('content-disposition', `attachment; filename="investigation-${request.params.id}.${fmt}.${EXTENSIONS[fmt]}"`).send(body);
+      },
+    );
+
     app.put(
       '/api/hashsets/:id/enabled',
       {

@@ -1,6 +1,6 @@
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { InvalidError } from '../core/errors.js';
+import { readLines } from './lines.js';
 import { emptyEntry, FieldError, hasHash, MAX_TAGS, readBool, readCategory, readHex, readPhotoDna, readText, type ExchangeEntry, type ExchangeRecord } from './entry.js';
 
 /**
@@ -31,15 +31,11 @@ function norm(name: string): string {
 }
 
 export async function* readIcseCsv(input: Readable, what = 'the ICSE file'): AsyncGenerator<ExchangeRecord> {
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  let lineNo = 0;
   let columns: Array<Column | null> | null = null;
-  for await (const raw of lines) {
-    lineNo++;
-    const text = lineNo === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
-    if (text.trim() === '') continue;
+  for await (const { line: lineNo, text, tooLong } of readLines(input, MAX_LINE)) {
+    if (!tooLong && text.trim() === '') continue;
     if (columns === null) {
-      if (text.length > MAX_LINE) throw new InvalidError(`${what}: line ${lineNo}: not an ICSE hash export (no header row)`);
+      if (tooLong) throw new InvalidError(`${what}: line ${lineNo}: not an ICSE hash export (no header row)`);
       const header = splitRow(text);
       const found = header?.map((h) => BY_NAME.get(norm(h)) ?? null) ?? [];
       if (!found.some((c) => c === 'MD5' || c === 'SHA1' || c === 'SHA256' || c === 'PDQ')) {
@@ -48,7 +44,7 @@ export async function* readIcseCsv(input: Readable, what = 'the ICSE file'): Asy
       columns = found;
       continue;
     }
-    if (text.length > MAX_LINE) {
+    if (tooLong) {
       yield { ok: false, problem: { line: lineNo, message: `line longer than ${MAX_LINE} characters` } };
       continue;
     }

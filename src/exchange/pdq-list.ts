@@ -1,6 +1,6 @@
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { isHash256Hex, parseHash256 } from '../core/hash256.js';
+import { readLines } from './lines.js';
 
 /**
  * PDQ hash lists as agencies exchange them: one 64-hex hash per line, optionally followed by `,label` (plain list),
@@ -23,16 +23,17 @@ export interface PdqListProblem {
 export type PdqListRecord = { readonly ok: true; readonly entry: PdqListEntry } | { readonly ok: false; readonly problem: PdqListProblem };
 
 const MAX_LABEL_LENGTH = 1000;
+const MAX_LINE = 4096;
 
 /** Streams records from a list; memory stays bounded whatever the file size. */
 export async function* readPdqList(input: Readable): AsyncGenerator<PdqListRecord> {
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  let lineNo = 0;
   let csv = false;
-  for await (const raw of lines) {
-    lineNo++;
-    let text = lineNo === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
-    text = text.trim();
+  for await (const { line: lineNo, text: raw, tooLong } of readLines(input, MAX_LINE)) {
+    if (tooLong) {
+      yield { ok: false, problem: { line: lineNo, message: `line longer than ${MAX_LINE} characters` } };
+      continue;
+    }
+    const text = raw.trim();
     if (text === '' || text.startsWith('#')) continue;
     if (lineNo === 1 || (!csv && /^hash\s*,/i.test(text))) {
       const header = text.toLowerCase().split(',').map((h) => h.trim());

@@ -112,15 +112,20 @@ describe.skipIf(skip)('scale-out: PostgreSQL, S3, two API processes and two work
     // Kill worker 1 while it holds running ingest jobs (its worker id is host:pid:…); jobs start as files arrive.
     const pid = String(worker1.proc.child.pid);
     const seen = new Set<string>();
+    const heldBy = async () =>
+      (await database.db.selectFrom('jobs').select(['id', 'locked_by']).where('kind', '=', 'ingest.file').where('status', '=', 'running').execute())
+        .filter((r) => r.locked_by?.split(':').at(-2) === pid)
+        .map((r) => Number(r.id));
     const killer = (async () => {
       const deadline = Date.now() + 40_000;
       for (;;) {
         const rows = await database.db.selectFrom('jobs').select(['id', 'locked_by']).where('kind', '=', 'ingest.file').where('status', '=', 'running').execute();
         for (const r of rows) if (r.locked_by) seen.add(r.locked_by);
-        const held = rows.filter((r) => r.locked_by?.split(':').at(-2) === pid).map((r) => Number(r.id));
-        if (held.length > 0) {
+        if (rows.some((r) => r.locked_by?.split(':').at(-2) === pid)) {
           worker1.proc.child.kill('SIGKILL');
-          return held;
+          await worker1.proc.exited;
+          // The jobs it still held when it died (it can change nothing any more; its lease has not expired yet).
+          return heldBy();
         }
         if (Date.now() > deadline) throw new Error(`worker 1 (pid ${pid}) never held a job; holders seen: ${[...seen].join(', ')}`);
         await new Promise((r) => setTimeout(r, 5));
@@ -129,6 +134,7 @@ describe.skipIf(skip)('scale-out: PostgreSQL, S3, two API processes and two work
     const id = await submit(api1.url!, token, 'SCALE-KILL', files);
     const held = await killer;
     expect((await worker1.proc.exited).signal).toBe('SIGKILL');
+    expect(held.length).toBeGreaterThan(0);
 
     await waitComplete(api1.url!, token, id, 60_000);
     // The jobs the dead worker held were taken over once its lease expired, and finished once.

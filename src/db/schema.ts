@@ -422,7 +422,7 @@ export interface NotificationsTable {
 export interface HashSetItemsTable {
   id: Generated<number>;
   set_id: number;
-  /** md5:sha1:sha256:pdq: one row per distinct entry in a set. */
+  /** base64url of 16 bytes of SHA-256(md5:sha1:sha256:pdq): one row per distinct entry in a set. */
   item_key: string;
   media_ref: string | null;
   md5: string | null;

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * One entry of an exchanged hash set, whatever format it came in: its hashes (hex, lower case) and what the
  * exporting agency said about the material. Ariadne matches on MD5, SHA-1, SHA-256 and PDQ; PhotoDNA and other
@@ -128,7 +130,10 @@ export function hasHash(e: ExchangeEntry): boolean {
   return e.md5 !== null || e.sha1 !== null || e.sha256 !== null || e.pdq !== null;
 }
 
-/** The entry's identity within its set: its hashes. Two records with the same hashes are one entry. */
+/**
+ * The entry's identity within its set: its hashes (two records with the same hashes are one entry), as base64url of
+ * the first 16 bytes of SHA-256 of `md5:sha1:sha256:pdq`, which keeps the unique index small.
+ */
 export function entryKey(e: ExchangeEntry): string {
-  return `${e.md5 ?? ''}:${e.sha1 ?? ''}:${e.sha256 ?? ''}:${e.pdq ?? ''}`;
+  return createHash('sha256').update(`${e.md5 ?? ''}:${e.sha1 ?? ''}:${e.sha256 ?? ''}:${e.pdq ?? ''}`).digest().subarray(0, 16).toString('base64url');
 }

@@ -83,7 +83,7 @@ export interface ExportReport {
 }
 
 export const IMPORT_BATCH = 5000;
-const EXPORT_PAGE = 5000;
+const EXPORT_PAGE = 10_000;
 const ITEM_INSERT = 400;
 const MAX_PROBLEMS_KEPT = 1000;
 const NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._()/-]{0,119}$/u;

@@ -13,7 +13,8 @@ export const exchange: MigrationStep = {
       .createTable('hash_set_items')
       .addColumn('id', t.id, (c) => c.primaryKey().$call(t.autoIncrement))
       .addColumn('set_id', t.id, (c) => c.notNull().references('hash_sets.id'))
-      // md5:sha1:sha256:pdq (hex): an entry is its hashes; importing it again adds nothing.
+      // An entry is its hashes: base64url of the first 16 bytes of SHA-256("md5:sha1:sha256:pdq") (compact, so the
+      // unique index stays small at millions of entries); importing it again adds nothing.
       .addColumn('item_key', 'text', (c) => c.notNull())
       .addColumn('media_ref', 'text')
       .addColumn('md5', 'text')
@@ -36,6 +37,8 @@ export const exchange: MigrationStep = {
       .addColumn('created_at', t.time, (c) => c.notNull())
       .execute();
     await db.schema.createIndex('hash_set_items_key').on('hash_set_items').columns(['set_id', 'item_key']).unique().execute();
+    // Exports page through a set by id; without this the planner may scan the whole set for every page.
+    await db.schema.createIndex('hash_set_items_page').on('hash_set_items').columns(['set_id', 'id']).execute();
 
     await db.schema
       .createTable('hash_set_imports')

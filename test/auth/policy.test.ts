@@ -26,8 +26,8 @@ describe('access policy', () => {
   it('grants route permissions by role exactly as specified', () => {
     const expected: Record<Role, Permission[]> = {
       investigator: ['account', 'account.manage', 'media.match', 'media.view', 'media.upload', 'cases.read', 'cases.write'],
-      country_admin: ['account', 'account.manage', 'media.match', 'media.view', 'media.upload', 'cases.read', 'cases.write', 'users.admin', 'audit.read', 'stats.read', 'hashsets.admin'],
-      global_admin: ['account', 'account.manage', 'media.match', 'media.view', 'media.upload', 'cases.read', 'cases.write', 'users.admin', 'countries.admin', 'audit.read', 'stats.read', 'hashsets.admin'],
+      country_admin: ['account', 'account.manage', 'media.match', 'media.view', 'media.upload', 'cases.read', 'cases.write', 'users.admin', 'hashsets.admin', 'audit.read', 'stats.read'],
+      global_admin: ['account', 'account.manage', 'media.match', 'media.view', 'media.upload', 'cases.read', 'cases.write', 'users.admin', 'hashsets.admin', 'countries.admin', 'audit.read', 'stats.read'],
       auditor: ['account', 'account.manage', 'audit.read', 'stats.read'],
     };
     for (const [role, permissions] of Object.entries(expected) as [Role, Permission[]][]) {

@@ -69,11 +69,14 @@ export async function run(args: string[]): Promise<void> {
     const cases: Array<[string, SearchQuery]> = [
       ['media, first page (no filter)', { kind: 'media' }],
       ['media, country=DE', { kind: 'media', country: 'DE' }],
-      ['media, country=DE, deep page (before=500000)', { kind: 'media', country: 'DE', before: Math.floor(n / 2) }],
+      ['media, country=DE, deep page (before=500000)', { kind: 'media', country: 'DE', before: String(Math.floor(n / 2)) }],
       ['media, category=1', { kind: 'media', category: 1 }],
       ['media, category=1 + country=FR', { kind: 'media', category: 1, country: 'FR' }],
       ['media, cameraSerial=SN-4242', { kind: 'media', cameraSerial: 'SN-4242' }],
       ['media, one-day range', { kind: 'media', from: base + Math.floor(n / 3) * 1000, to: base + Math.floor(n / 3) * 1000 + 86_400_000 }],
+      // Half-way through the day: the `next` cursor of an earlier page ("<time>.<id>"; item i was first seen at base + i s).
+      ['media, one-day range, page at mid-day', { kind: 'media', from: base + Math.floor(n / 3) * 1000, to: base + Math.floor(n / 3) * 1000 + 86_400_000, before: `${base + (Math.floor(n / 3) + 43_200) * 1000}.${Math.floor(n / 3) + 43_200}` }],
+      ['media, one-day range + country=DE', { kind: 'media', country: 'DE', from: base + Math.floor(n / 3) * 1000, to: base + Math.floor(n / 3) * 1000 + 86_400_000 }],
       ['media, q="series 42" (series name)', { kind: 'media', q: 'series 42' }],
       ['media, status=identified', { kind: 'media', status: 'identified' }],
       ['series, q="series 99"', { kind: 'series', q: 'series 99' }],

@@ -126,5 +126,31 @@ for (const adapter of databaseAdapters()) {
       expect(((await F.get('/api/search?kind=series&status=unidentified&q=red')).json() as { hits: Array<{ id: number }> }).hits.map((h) => h.id)).toEqual([series.id]);
       expect(((await F.get('/api/search?kind=media&q=100x_')).json() as { hits: unknown[] }).hits).toEqual([]);
     });
+
+    it('pages a time range by (time, id) with a "<time>.<id>" cursor', async () => {
+      // Newer ids with older or equal times: id order and time order differ.
+      const db = env.container.database.db;
+      const extra = async (n: number, at: number) => Number((await db.insertInto('media_items').values({ sha256: n.toString(16).padStart(64, 'e'), sha1: n.toString(16).padStart(40, 'e'), md5: n.toString(16).padStart(32, 'e'), size: 1, mime: 'image/jpeg', kind: 'image', created_at: at, first_seen_at: at, first_country: 'NL' }).returning('id').executeTakeFirstOrThrow()).id);
+      const sameTime = await extra(1, 1001);
+      const older = await extra(2, 500);
+      type Page = { hits: Array<{ id: number; at: number }>; next: string | null };
+      const page = async (before?: string) => (await L.get(`/api/search?kind=media&from=500&to=1003&limit=2${before ? `&before=${before}` : ''}`)).json() as Page;
+      const p1 = await page();
+      expect(p1.hits.map((h) => h.id)).toEqual([media[2], sameTime]);
+      expect(p1.next).toBe(`1001.${sameTime}`);
+      const p2 = await page(p1.next!);
+      expect(p2.hits.map((h) => h.id)).toEqual([media[1], media[0]]);
+      expect(p2.next).toBe(`1000.${media[0]}`);
+      expect(await page(p2.next!)).toEqual({ hits: [expect.objectContaining({ id: older, at: 500 })], next: null });
+      // Without a range the order and the cursor stay the id.
+      const byId = (await L.get('/api/search?kind=media&limit=1')).json() as Page;
+      expect(byId).toMatchObject({ hits: [{ id: older }], next: String(older) });
+      // A cursor of the other ordering is refused.
+      expect((await L.get(`/api/search?kind=media&from=500&before=${media[1]}`)).statusCode).toBe(400);
+      expect((await L.get(`/api/search?kind=media&before=1001.${media[1]}`)).statusCode).toBe(400);
+      // The other kinds page their time column the same way.
+      const investigations = (await L.get('/api/search?kind=investigations&from=0&limit=1')).json() as Page;
+      expect(investigations.next).toMatch(/^[0-9]+\.[0-9]+$/);
+    });
   });
 }

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { idString, run, time, type CasesRouteDeps } from './common.js';
+import { run, time, type CasesRouteDeps } from './common.js';
 
 /** Search across what the caller may see (cases/search-service.ts). */
 export function searchRoutes(deps: CasesRouteDeps): FastifyPluginAsyncZod {
@@ -20,13 +20,14 @@ export function searchRoutes(deps: CasesRouteDeps): FastifyPluginAsyncZod {
             cameraSerial: z.string().max(200).optional(),
             from: z.coerce.number().int().optional(),
             to: z.coerce.number().int().optional(),
-            before: idString.optional(),
+            // The previous answer's `next`: an id, or "<time>.<id>" when from/to is given (SearchQuery.before).
+            before: z.string().regex(/^(-?[0-9]{1,16}\.)?[1-9][0-9]{0,15}$/, 'the previous answer\'s next').optional(),
             limit: z.coerce.number().int().min(1).max(200).optional(),
           }),
           response: {
             200: z.object({
               hits: z.array(z.object({ kind: z.enum(['media', 'investigations', 'series', 'comments']), id: z.number().int(), title: z.string(), status: z.string().nullable(), country: z.string().nullable(), at: time, investigationId: z.number().int().optional() })).readonly(),
-              next: z.number().int().nullable(),
+              next: z.string().nullable(),
             }),
           },
         },

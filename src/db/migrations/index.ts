@@ -4,7 +4,8 @@ import { signals } from './0003-signals.js';
 import { ingest } from './0004-ingest.js';
 import { cases } from './0005-cases.js';
 import { exchange } from './0006-exchange.js';
+import { searchTime } from './0007-search-time.js';
 import type { MigrationStep } from './types.js';
 
 /** Every migration, in order. Append only: a migration that has shipped is never edited. */
-export const MIGRATIONS: readonly MigrationStep[] = [jobs, authAudit, signals, ingest, cases, exchange];
+export const MIGRATIONS: readonly MigrationStep[] = [jobs, authAudit, signals, ingest, cases, exchange, searchTime];

@@ -6,7 +6,7 @@ import type { ReportItem, SubmissionReport } from './report-service.js';
  */
 export function reportToCsv(report: SubmissionReport): string {
   const byItem = new Map<number, ReportItem>(report.items.map((i) => [i.mediaId, i]));
-  const rows: string[][] = [['path', 'file_status', 'sha256', 'mime', 'item_status', 'best_signal', 'best_distance', 'best_set', 'best_label', 'matched_item_sha256', 'seen_before_countries', 'error']];
+  const rows: string[][] = [['path', 'file_status', 'sha256', 'mime', 'item_status', 'best_signal', 'best_distance', 'best_set', 'best_label', 'matched_item_sha256', 'best_series', 'best_series_status', 'best_category', 'best_baseline', 'seen_before_countries', 'error']];
   for (const f of report.files) {
     const item = f.mediaId === null ? undefined : byItem.get(f.mediaId);
     const best = item?.hits[0];
@@ -21,6 +21,12 @@ export function reportToCsv(report: SubmissionReport): string {
       best?.set ?? '',
       best?.label ?? '',
       best?.item?.sha256 ?? '',
+      // The matched item's series (names, '; ' between several), the most advanced victim status over them, and
+      // its settled category and baseline flag: what the JSON's hit and the HTML show.
+      best?.series.map((x) => x.name).join('; ') ?? '',
+      best?.victimStatus ?? '',
+      best?.category === null || best?.category === undefined ? '' : String(best.category),
+      best?.baseline === null || best?.baseline === undefined ? '' : String(best.baseline),
       item?.seenBefore.countries.join(' ') ?? '',
       f.error ?? '',
     ]);

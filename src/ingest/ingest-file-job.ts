@@ -62,30 +62,13 @@ export function ingestFileJob(deps: IngestFileJobDeps) {
       const known = await deps.db.selectFrom('media_items').select(['id', 'mime']).where('sha256', '=', file.blob_sha256).executeTakeFirst();
       if (known) return finish(deps, file, { mediaId: Number(known.id), mime: known.mime });
 
-      const head = await readHead(deps.blobs, file.blob_sha256);
-      const type = await fileTypeFromBuffer(head);
-      const mime = type?.mime ?? (file.size === 0 ? 'application/x-empty' : 'application/octet-stream');
-      if (file.size === 0) return finish(deps, file, { mime, error: 'empty file' });
-
-      const archive = deps.tools.archiveKind(head);
-      if (archive) return await expandArchive(deps, file, archive, mime, ctx);
-
-      if (mime.startsWith('video/')) return finish(deps, file, { mime, item: { kind: 'video', width: null, height: null, entries: [], exif: null } });
-      if (!mime.startsWith('image/') && !isBmp(head)) return finish(deps, file, { mime, error: `not a supported media file (${mime})` });
-      if ((file.size ?? 0) > (deps.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES)) {
-        return finish(deps, file, { mime, item: { kind: 'image', width: null, height: null, entries: [], exif: null } });
+      // One decrypting read of the blob: the head to sniff, and for an image the rest of the same stream.
+      const blob = await openBlob(deps.blobs, file.blob_sha256);
+      try {
+        return await processBlob(deps, file, blob, ctx);
+      } finally {
+        blob.close();
       }
-
-      const bytes = await deps.blobs.getBuffer(file.blob_sha256);
-      const { signals, exif, renditions } = await deps.tools.analyse(bytes);
-      if (signals.pdq === null || renditions === null) return finish(deps, file, { mime: signals.mime, error: `image could not be decoded: ${signals.imageError ?? 'unknown reason'}` });
-      const [thumb, preview] = await Promise.all([deps.blobs.put(renditions.thumbnail), deps.blobs.put(renditions.preview)]);
-      const entries: NewSignalEntry[] = [{ signal: 'pdq', hash: hex(signals.pdq), quality: signals.quality, variant: 'plain' }];
-      if (signals.trimmed) entries.push({ signal: 'pdq', hash: hex(signals.trimmed.pdq), quality: signals.trimmed.quality, variant: 'trimmed' });
-      return finish(deps, file, {
-        mime: signals.mime,
-        item: { kind: 'image', width: signals.width ?? null, height: signals.height ?? null, entries, exif, thumbnail: thumb.sha256, preview: preview.sha256 },
-      });
     } catch (error) {
       if (error instanceof AriadneError && (error.kind === 'invalid' || error.kind === 'integrity')) {
         return finish(deps, file, { error: error.message });
@@ -96,6 +79,33 @@ export function ingestFileJob(deps: IngestFileJobDeps) {
       return { status: 'failed', reason: (error as Error).message, retryable: true };
     }
   };
+}
+
+async function processBlob(deps: IngestFileJobDeps, file: FileRow, blob: OpenBlob, ctx: JobContext): Promise<JobOutcome> {
+  const head = blob.head;
+  const type = await fileTypeFromBuffer(head);
+  const mime = type?.mime ?? (file.size === 0 ? 'application/x-empty' : 'application/octet-stream');
+  if (file.size === 0) return finish(deps, file, { mime, error: 'empty file' });
+
+  const archive = deps.tools.archiveKind(head);
+  if (archive) return await expandArchive(deps, file, archive, mime, ctx);
+
+  if (mime.startsWith('video/')) return finish(deps, file, { mime, item: { kind: 'video', width: null, height: null, entries: [], exif: null } });
+  if (!mime.startsWith('image/') && !isBmp(head)) return finish(deps, file, { mime, error: `not a supported media file (${mime})` });
+  if ((file.size ?? 0) > (deps.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES)) {
+    return finish(deps, file, { mime, item: { kind: 'image', width: null, height: null, entries: [], exif: null } });
+  }
+
+  const bytes = await blob.rest();
+  const { signals, exif, renditions } = await deps.tools.analyse(bytes);
+  if (signals.pdq === null || renditions === null) return finish(deps, file, { mime: signals.mime, error: `image could not be decoded: ${signals.imageError ?? 'unknown reason'}` });
+  const [thumb, preview] = await Promise.all([deps.blobs.put(renditions.thumbnail), deps.blobs.put(renditions.preview)]);
+  const entries: NewSignalEntry[] = [{ signal: 'pdq', hash: hex(signals.pdq), quality: signals.quality, variant: 'plain' }];
+  if (signals.trimmed) entries.push({ signal: 'pdq', hash: hex(signals.trimmed.pdq), quality: signals.trimmed.quality, variant: 'trimmed' });
+  return finish(deps, file, {
+    mime: signals.mime,
+    item: { kind: 'image', width: signals.width ?? null, height: signals.height ?? null, entries, exif, thumbnail: thumb.sha256, preview: preview.sha256 },
+  });
 }
 
 interface ItemFacts {
@@ -227,20 +237,48 @@ async function expandArchive(deps: IngestFileJobDeps, file: FileRow, kind: strin
   return finish(deps, file, { mime, container: true });
 }
 
-async function readHead(blobs: BlobStore, sha256: string): Promise<Buffer> {
+interface OpenBlob {
+  /** The first HEAD_BYTES of the plaintext (fewer when the blob is shorter). */
+  readonly head: Buffer;
+  /** All of the plaintext: the head and the rest of the same stream, checked against the blob's SHA-256 at its end. */
+  rest(): Promise<Buffer>;
+  close(): void;
+}
+
+/** Opens a blob and reads its head; the rest is read from the same decrypting stream only when asked for. */
+async function openBlob(blobs: BlobStore, sha256: string): Promise<OpenBlob> {
   const stream = await blobs.get(sha256);
   const chunks: Buffer[] = [];
   let size = 0;
+  let ended = false;
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      chunks.push(chunk);
-      size += chunk.length;
-      if (size >= HEAD_BYTES) break;
+    const iterator = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    while (size < HEAD_BYTES) {
+      const next = await iterator.next();
+      if (next.done) {
+        ended = true;
+        break;
+      }
+      chunks.push(next.value);
+      size += next.value.length;
     }
-  } finally {
+    const head = Buffer.concat(chunks);
+    return {
+      head: head.subarray(0, HEAD_BYTES),
+      async rest() {
+        const all: Buffer[] = [head];
+        if (!ended) {
+          for (let next = await iterator.next(); !next.done; next = await iterator.next()) all.push(next.value);
+          ended = true;
+        }
+        return all.length === 1 ? head : Buffer.concat(all);
+      },
+      close: () => stream.destroy(),
+    };
+  } catch (error) {
     stream.destroy();
+    throw error;
   }
-  return Buffer.concat(chunks).subarray(0, HEAD_BYTES);
 }
 
 function isBmp(head: Buffer): boolean {

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { splitDelimited } from './delimited.js';
 import { InvalidError } from '../core/errors.js';
 import { readLines } from './lines.js';
 import { emptyEntry, FieldError, hasHash, MAX_TAGS, readBool, readCategory, readHex, readPhotoDna, readText, type ExchangeEntry, type ExchangeRecord } from './entry.js';
@@ -36,7 +37,7 @@ export async function* readIcseCsv(input: Readable, what = 'the ICSE file'): Asy
     if (!tooLong && text.trim() === '') continue;
     if (columns === null) {
       if (tooLong) throw new InvalidError(`${what}: line ${lineNo}: not an ICSE hash export (no header row)`);
-      const header = splitRow(text);
+      const header = splitDelimited(text, ';');
       const found = header?.map((h) => BY_NAME.get(norm(h)) ?? null) ?? [];
       if (!found.some((c) => c === 'MD5' || c === 'SHA1' || c === 'SHA256' || c === 'PDQ')) {
         throw new InvalidError(`${what}: line ${lineNo}: not an ICSE hash export: the first line must be a semicolon-separated header naming MD5, SHA1, SHA256 or PDQ`);
@@ -48,7 +49,7 @@ export async function* readIcseCsv(input: Readable, what = 'the ICSE file'): Asy
       yield { ok: false, problem: { line: lineNo, message: `line longer than ${MAX_LINE} characters` } };
       continue;
     }
-    const fields = splitRow(text);
+    const fields = splitDelimited(text, ';');
     if (fields === null) {
       yield { ok: false, problem: { line: lineNo, message: 'unbalanced quotes' } };
       continue;
@@ -125,30 +126,6 @@ function mapRow(columns: ReadonlyArray<Column | null>, fields: readonly string[]
   return e;
 }
 
-/** Splits a semicolon-separated row with optional double quotes; null when quotes are unbalanced. */
-function splitRow(text: string): string[] | null {
-  if (text.indexOf('"') < 0) return text.split(';');
-  const out: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"' && field === '') quoted = true;
-    else if (ch === ';') {
-      out.push(field);
-      field = '';
-    } else field += ch;
-  }
-  if (quoted) return null;
-  out.push(field);
-  return out;
-}
 
 function quote(value: string): string {
   const flat = value.replace(/[\r\n]+/g, ' ');

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { splitDelimited } from './delimited.js';
 import { isHash256Hex, parseHash256 } from '../core/hash256.js';
 import { readLines } from './lines.js';
 
@@ -58,7 +59,7 @@ function parsePlainLine(text: string, line: number): PdqListRecord {
 }
 
 function parseCsvLine(text: string, line: number): PdqListRecord {
-  const fields = splitCsv(text);
+  const fields = splitDelimited(text, ',');
   if (fields === null) return { ok: false, problem: { line, message: 'unbalanced quotes' } };
   if (fields.length < 2 || fields.length > 3) return { ok: false, problem: { line, message: `expected 3 fields (hash,quality,label), got ${fields.length}` } };
   const [hex, q, label] = fields;
@@ -80,29 +81,6 @@ function entry(hex: string, quality: number | null, label: string | null, line: 
   return { ok: true, entry: { line, hash: parseHash256(hex), quality, label } };
 }
 
-/** Splits one CSV line (RFC 4180 quoting); null when quotes are unbalanced. */
-function splitCsv(text: string): string[] | null {
-  const out: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"' && field === '') quoted = true;
-    else if (ch === ',') {
-      out.push(field);
-      field = '';
-    } else field += ch;
-  }
-  if (quoted) return null;
-  out.push(field);
-  return out;
-}
 
 /** One line of a plain list: `hex` or `hex,label` (labels with newlines are flattened). */
 export function formatPdqListLine(hex: string, label: string | null): string {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, sql, type DialectAdapter } from 'kysely';
+import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, sql, type DialectAdapter, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import { UnavailableError } from '../core/errors.js';
@@ -46,7 +46,33 @@ function openSqlite(path: string): Db {
   handle.pragma('synchronous = FULL');
   handle.pragma('foreign_keys = ON');
   handle.pragma('busy_timeout = 10000');
-  return new Kysely({ dialect: new TransactionalDdlSqliteDialect({ database: handle }) });
+  return new Kysely({ dialect: new TransactionalDdlSqliteDialect({ database: withStatementCache(handle) }) });
+}
+
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely prepares every query anew; the same few hundred statements run again and again (ingest runs a dozen per
+ * file), so prepared statements are kept by their SQL text. All queries go through one connection one at a time, so
+ * a cached statement is never used by two queries at once.
+ */
+function withStatementCache(handle: BetterSqlite3.Database): SqliteDatabase {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  return {
+    prepare(source: string) {
+      let statement = statements.get(source);
+      if (statement === undefined) {
+        statement = handle.prepare(source);
+        if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
+        statements.set(source, statement);
+      }
+      return statement;
+    },
+    close() {
+      statements.clear();
+      handle.close();
+    },
+  };
 }
 
 /** SQLite runs DDL inside transactions; telling Kysely so makes a batch of migrations all-or-nothing, as on PostgreSQL. */

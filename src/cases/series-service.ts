@@ -120,19 +120,55 @@ export class SeriesService {
     return true;
   }
 
-  private async insertMedia(ctx: TxContext, id: number, mediaIds: readonly number[]): Promise<void> {
-    const actor = this.policy.user(ctx.actor);
+  /**
+   * The operator on import (`ariadne ingest --series NAME --agency NAME --country CC`), acting for that national
+   * unit: the agency's series of that name (found by name and agency), created for the agency when it has none.
+   * System actor only; the creation is audited as the operator, naming the agency.
+   */
+  async ensureForAgencyAsOperator(ctx: TxContext, input: { name: string; agencyName: string; countryCode: string }): Promise<{ id: number; created: boolean; agencyId: number }> {
+    if (ctx.actor.kind !== 'system') throw new ForbiddenError('only the command-line operator creates series for an agency on import');
+    const name = input.name.trim();
+    if (name.length === 0 || name.length > 200) throw new InvalidError('a series needs a name of 1 to 200 characters');
+    const country = input.countryCode.toUpperCase();
+    const agency = await ctx.tx.selectFrom('agencies').select('id').where('country_code', '=', country).where('name', '=', input.agencyName).executeTakeFirst();
+    if (!agency) throw new NotFoundError(`no agency "${input.agencyName}" in ${country}`);
+    const agencyId = Number(agency.id);
+    const existing = await ctx.tx.selectFrom('series').select('id').where('agency_id', '=', agencyId).where('name', '=', name).orderBy('id').executeTakeFirst();
+    if (existing) return { id: Number(existing.id), created: false, agencyId };
+    const row = await ctx.tx
+      .insertInto('series')
+      .values({ name, description: '', agency_id: agencyId, country_code: country, identification_status: 'unidentified', created_by: null, created_at: ctx.now, updated_at: ctx.now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const id = Number(row.id);
+    await this.record(ctx, 'series.create', id, country, { name, identificationStatus: 'unidentified', forAgencyId: agencyId, onImport: true });
+    return { id, created: true, agencyId };
+  }
+
+  /** The operator on import: adds the submission's items to a series (see ensureForAgencyAsOperator); the number added. System actor only. */
+  async addMediaAsOperator(ctx: TxContext, id: number, mediaIds: readonly number[], details: { submissionId: number }): Promise<number> {
+    if (ctx.actor.kind !== 'system') throw new ForbiddenError('only the command-line operator adds items for an agency on import');
+    const series = await ctx.tx.selectFrom('series').select('agency_id').where('id', '=', id).executeTakeFirst();
+    if (!series) throw new NotFoundError('series not found');
+    const unique = [...new Set(mediaIds)];
+    let added = 0;
+    for (let i = 0; i < unique.length; i += 1000) added += await this.insertMedia(ctx, id, unique.slice(i, i + 1000), null, { forAgencyId: Number(series.agency_id), submissionId: details.submissionId });
+    return added;
+  }
+
+  private async insertMedia(ctx: TxContext, id: number, mediaIds: readonly number[], addedBy: number | null = this.policy.user(ctx.actor).userId, details: Record<string, unknown> = {}): Promise<number> {
     const unique = [...new Set(mediaIds)];
     if (unique.length === 0 || unique.length > 1000) throw new InvalidError('add 1 to 1000 media items at a time');
     const found = await ctx.tx.selectFrom('media_items').select('id').where('id', 'in', unique).execute();
     if (found.length !== unique.length) throw new NotFoundError('media item not found');
     const present = new Set((await ctx.tx.selectFrom('series_media').select('media_id').where('series_id', '=', id).where('media_id', 'in', unique).execute()).map((r) => Number(r.media_id)));
     const added = unique.filter((m) => !present.has(m));
-    if (added.length === 0) return;
-    await ctx.tx.insertInto('series_media').values(added.map((m) => ({ series_id: id, media_id: m, added_by: actor.userId, added_at: ctx.now }))).execute();
+    if (added.length === 0) return 0;
+    await ctx.tx.insertInto('series_media').values(added.map((m) => ({ series_id: id, media_id: m, added_by: addedBy, added_at: ctx.now }))).execute();
     await ctx.tx.updateTable('series').set({ updated_at: ctx.now }).where('id', '=', id).execute();
     const row = await ctx.tx.selectFrom('series').select('country_code').where('id', '=', id).executeTakeFirstOrThrow();
-    await this.record(ctx, 'series.media.add', id, row.country_code, { mediaIds: added });
+    await this.record(ctx, 'series.media.add', id, row.country_code, { mediaIds: added, ...details });
+    return added.length;
   }
 
   private owns(ctx: TxContext, s: { agencyId: number }): boolean {

@@ -283,7 +283,8 @@ export interface SeriesTable {
   agency_id: number;
   country_code: string;
   identification_status: IdentificationStatus;
-  created_by: number;
+  /** The investigator who created it; null when the operator created it for the agency on import (0008, audited). */
+  created_by: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -291,7 +292,8 @@ export interface SeriesTable {
 export interface SeriesMediaTable {
   series_id: number;
   media_id: number;
-  added_by: number;
+  /** Null when the operator added it for the owning agency on import (0008, audited). */
+  added_by: number | null;
   added_at: number;
 }
 
@@ -343,6 +345,24 @@ export interface CategoryVotesTable {
   created_at: number;
   /** Set when the same investigator votes again: the history stays. */
   superseded_at: number | null;
+}
+
+/**
+ * A category assigned by a national unit on import (`ariadne ingest --category`, migration 0008): an explicit,
+ * audited decision of the operator acting for that agency, not a vote. It stands as the item's category until
+ * investigators' votes settle one.
+ */
+export interface CategoryAssignmentsTable {
+  id: Generated<number>;
+  media_id: number;
+  category: number;
+  baseline: 0 | 1;
+  /** The national unit the operator acted for. */
+  agency_id: number;
+  /** The audit actor id of the operator (`system:cli:<os user>`). */
+  actor: string;
+  submission_id: number | null;
+  created_at: number;
 }
 
 export interface MediaCategoriesTable {
@@ -494,6 +514,7 @@ export interface Schema {
   person_links: PersonLinksTable;
   category_votes: CategoryVotesTable;
   media_categories: MediaCategoriesTable;
+  category_assignments: CategoryAssignmentsTable;
   comments: CommentsTable;
   comment_revisions: CommentRevisionsTable;
   comment_mentions: CommentMentionsTable;

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUser, signIn, startTestEnv, type TestEnv, type TestUser } from '../auth/support.js';
+import type { UserActor } from '../../src/auth/actor.js';
+import { ForbiddenError } from '../../src/core/errors.js';
+import { asOperator, createUser, signIn, startTestEnv, type TestEnv, type TestUser } from '../auth/support.js';
 import { databaseAdapters } from '../support/databases.js';
 import { api } from './support.js';
 
@@ -63,6 +65,28 @@ for (const adapter of databaseAdapters()) {
 
       const audit = await env.container.database.db.selectFrom('audit_log').select(['action', 'details']).where('object_type', '=', 'investigation').where('object_id', '=', String(inv.id)).orderBy('seq').execute();
       expect(audit.map((a) => a.action)).toEqual(['investigation.create', 'investigation.link', 'investigation.member.set', 'investigation.share', 'investigation.unshare']);
+    });
+
+    it("keeps a national unit's category assigned on import until investigators' votes settle one; operator only", async () => {
+      const item = media[3];
+      const db = env.container.database.db;
+      const agency = await db.selectFrom('agencies').select('id').where('name', '=', 'OCRVP').executeTakeFirstOrThrow();
+      const { categorisation, series } = env.container.cases;
+      const assign = await asOperator(env, async (ctx) => {
+        const submission = await ctx.tx.insertInto('submissions').values({ user_id: null, agency_id: Number(agency.id), country_code: 'FR', actor_name: 'system:cli:test', reference: '', device: '', notes: '', status: 'complete', created_at: ctx.now, sealed_at: ctx.now, completed_at: ctx.now }).returning('id').executeTakeFirstOrThrow();
+        const input = { category: 2, baseline: false, agencyId: Number(agency.id), submissionId: Number(submission.id) };
+        const asUser = { ...ctx, actor: { kind: 'user', userId: 1, username: 'lea', role: 'investigator', countryCode: 'FR', agencyId: Number(agency.id), certifiedUntil: ctx.now + 86_400_000, credential: { kind: 'session', sessionId: 's', restricted: false } } satisfies UserActor };
+        await expect(categorisation.assignOnImport(asUser, [item], input)).rejects.toBeInstanceOf(ForbiddenError);
+        await expect(series.ensureForAgencyAsOperator(asUser, { name: 'x', agencyName: 'OCRVP', countryCode: 'FR' })).rejects.toBeInstanceOf(ForbiddenError);
+        return categorisation.assignOnImport(ctx, [item], input);
+      });
+      expect(assign).toBe(1);
+      type State = { category: number | null; baseline: boolean | null; assignments: Array<{ agencyName: string; actor: string; category: number }>; history: unknown[] };
+      const assigned = (await L.get(`/api/media/${item}/category`)).json() as State;
+      expect(assigned).toMatchObject({ category: 2, baseline: false, assignments: [{ agencyName: 'OCRVP', countryCode: 'FR', actor: expect.stringMatching(/^system:/), category: 2, baseline: false }], history: [] });
+      // One vote (quorum 2) does not override the unit's decision; two agreeing votes do.
+      expect((await L.post(`/api/media/${item}/category`, { category: 5, baseline: false })).json()).toMatchObject({ category: 2 });
+      expect((await M.post(`/api/media/${item}/category`, { category: 5, baseline: false })).json()).toMatchObject({ category: 5, baseline: false, assignments: [{ category: 2 }] });
     });
 
     it('settles a category when the quorum agrees, lists disagreement for review and keeps every vote', async () => {

@@ -32,6 +32,30 @@ for (const adapter of databaseAdapters()) {
       await database.ping();
     });
 
+    it('0008 keeps series, their items and sightings, makes the creator optional and keeps foreign keys', async () => {
+      const db = database.db as Kysely<unknown>;
+      await migrateToLatest(db, database.dialect, MIGRATIONS.filter((m) => m.name < '0008'));
+      await sql`insert into countries (code, name, created_at) values ('FR', 'France', 0)`.execute(db);
+      await sql`insert into agencies (id, country_code, name, created_at) values (1, 'FR', 'OCRVP', 0)`.execute(db);
+      await sql`insert into users (id, username, agency_id, country_code, role, status, password_hash, must_change_password, totp_confirmed, created_at, updated_at) values (1, 'lea', 1, 'FR', 'investigator', 'active', 'x', 0, 1, 0, 0)`.execute(db);
+      await sql`insert into media_items (id, sha256, sha1, md5, size, mime, kind, created_at) values (5, ${'a'.repeat(64)}, ${'a'.repeat(40)}, ${'a'.repeat(32)}, 1, 'image/jpeg', 'image', 0)`.execute(db);
+      await sql`insert into submissions (id, user_id, agency_id, country_code, actor_name, reference, device, notes, status, created_at) values (3, 1, 1, 'FR', 'lea', '', '', '', 'complete', 0)`.execute(db);
+      await sql`insert into series (id, name, description, agency_id, country_code, identification_status, created_by, created_at, updated_at) values (7, 'Blue room', 'd', 1, 'FR', 'identified', 1, 10, 20)`.execute(db);
+      await sql`insert into series_media (series_id, media_id, added_by, added_at) values (7, 5, 1, 30)`.execute(db);
+      await sql`insert into series_sightings (series_id, submission_id, country_code, media_id, at) values (7, 3, 'DE', 5, 40)`.execute(db);
+      await migrateToLatest(db, database.dialect);
+      const num = (rows: Array<Record<string, unknown>>) => rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^[0-9]+$/.test(v) ? Number(v) : v])));
+      expect(num((await sql<Record<string, unknown>>`select id, name, description, created_by, updated_at from series`.execute(db)).rows)).toEqual([{ id: 7, name: 'Blue room', description: 'd', created_by: 1, updated_at: 20 }]);
+      expect(num((await sql<Record<string, unknown>>`select series_id, media_id, added_by, added_at from series_media`.execute(db)).rows)).toEqual([{ series_id: 7, media_id: 5, added_by: 1, added_at: 30 }]);
+      expect(num((await sql<Record<string, unknown>>`select series_id, submission_id, country_code, media_id from series_sightings`.execute(db)).rows)).toEqual([{ series_id: 7, submission_id: 3, country_code: 'DE', media_id: 5 }]);
+      await sql`insert into series (name, description, agency_id, country_code, identification_status, created_by, created_at, updated_at) values ('On import', '', 1, 'FR', 'unidentified', null, 0, 0)`.execute(db);
+      const created = num((await sql<Record<string, unknown>>`select id from series where name = 'On import'`.execute(db)).rows)[0].id as number;
+      // SQLite: the new table's AUTOINCREMENT continues after the copied ids (PostgreSQL's identity ignores explicit ids here).
+      if (database.dialect === 'sqlite') expect(created).toBeGreaterThan(7);
+      await sql`insert into series_media (series_id, media_id, added_by, added_at) values (${created}, 5, null, 0)`.execute(db);
+      await expect(sql`insert into series_media (series_id, media_id, added_by, added_at) values (999, 5, null, 0)`.execute(db)).rejects.toThrow();
+    });
+
     it('refuses a database migrated by a newer build', async () => {
       await migrateToLatest(database.db as Kysely<unknown>, database.dialect);
       const future: MigrationStep = { name: '9999-future', up: async (db) => void (await sql`select 1`.execute(db)) };

@@ -10,6 +10,8 @@ const categorisation = z.object({
   quorum: z.number().int(),
   disputed: z.boolean(),
   tally: z.array(z.object({ category: z.number().int(), baseline: z.boolean(), votes: z.number().int() })).readonly(),
+  // Decisions of a national unit on import (ariadne ingest --category): not votes; they stand until votes settle.
+  assignments: z.array(z.object({ agencyId: z.number().int(), agencyName: z.string(), countryCode: z.string(), actor: z.string(), submissionId: z.number().int().nullable(), category: z.number().int(), baseline: z.boolean(), at: time })).readonly(),
   history: z.array(z.object({ userId: z.number().int(), username: z.string(), countryCode: z.string(), category: z.number().int(), baseline: z.boolean(), at: time, supersededAt: time.nullable() })).readonly(),
 });
 const connected = z.object({

@@ -85,14 +85,14 @@ export class JobRunner {
     await this.loop;
     const pending = [...this.running.values()];
     const all = Promise.allSettled(pending.map((r) => r.done));
-    const waited = new AbortController();
-    const timedOut = await Promise.race([all.then(() => false), delay(graceMs, waited.signal).then(() => !waited.signal.aborted)]);
-    waited.abort();
+    const grace = delay(graceMs);
+    const timedOut = await Promise.race([all.then(() => false), grace.promise.then(() => true)]);
+    grace.cancel();
     if (timedOut) {
       for (const r of this.running.values()) r.controller.abort(new Error('shutting down'));
-      const settled = new AbortController();
-      await Promise.race([all, delay(Math.min(graceMs, 5000), settled.signal)]);
-      settled.abort();
+      const settle = delay(Math.min(graceMs, 5000));
+      await Promise.race([all, settle.promise]);
+      settle.cancel();
       for (const r of this.running.values()) {
         await this.options.queue.release(r.job).catch(() => undefined);
       }
@@ -104,7 +104,10 @@ export class JobRunner {
     const kinds = handlers.kinds();
     while (!this.stopping) {
       if (this.running.size >= concurrency) {
-        await Promise.race([...[...this.running.values()].map((r) => r.done), delay(pollMs, this.stopController.signal)]);
+        // Wait for a running job to finish (or the poll interval); the timer and its stop listener go either way.
+        const tick = delay(pollMs, this.stopController.signal);
+        await Promise.race([...[...this.running.values()].map((r) => r.done), tick.promise]);
+        tick.cancel();
         continue;
       }
       let job: ClaimedJob | null = null;
@@ -167,8 +170,10 @@ export class JobRunner {
   }
 }
 
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
+/** A timer that also ends when `signal` aborts; `cancel()` ends it early and removes its listener. */
+function delay(ms: number, signal?: AbortSignal): { promise: Promise<void>; cancel: () => void } {
+  let cancel = () => undefined as void;
+  const promise = new Promise<void>((resolve) => {
     if (signal?.aborted) return resolve();
     const done = () => {
       clearTimeout(timer);
@@ -177,5 +182,7 @@ function delay(ms: number, signal?: AbortSignal): Promise<void> {
     };
     const timer = setTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
+    cancel = done;
   });
+  return { promise, cancel };
 }

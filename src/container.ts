@@ -9,6 +9,7 @@ import { migrateToLatest, type SchemaVersion } from './db/migrate.js';
 import { HashSetService } from './hashsets/hash-set-service.js';
 import { ingestFileJob } from './ingest/ingest-file-job.js';
 import { ReportService } from './ingest/report-service.js';
+import { MediaViewService } from './viewing/media-view-service.js';
 import { INGEST_FILE_JOB, SubmissionService } from './ingest/submission-service.js';
 import { DbJobQueue } from './jobs/db-job-queue.js';
 import { JobAdmin } from './jobs/job-admin.js';
@@ -63,6 +64,8 @@ export interface Container {
   /** Submissions and their intake; the `ingest.file` job processes what they take in. */
   readonly submissions: SubmissionService;
   readonly reports: ReportService;
+  /** Viewing stored material: facts and thumbnails; previews and originals audited. */
+  readonly viewer: MediaViewService;
   /** Investigations, series, people, categorisation, comments, consultations, connections, search, notifications. */
   readonly cases: CasesModule;
   /** Resumable (tus) uploads: sealed chunks under DATA_DIR/uploads, handed to `submissions` when complete. */
@@ -149,6 +152,7 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
 
     const limits = resolveIngestLimits();
     const submissions = new SubmissionService(database.db, blobStore, queue, access.audit, access.policy);
+    const viewer = new MediaViewService(database.db, blobStore, access.policy, access.audit);
     const reports = new ReportService(database.db, submissions, catalog, matching);
     jobHandlers.register(
       INGEST_FILE_JOB,
@@ -207,6 +211,7 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       hashPool,
       submissions,
       reports,
+      viewer,
       uploads,
       cases,
       version: VERSION,

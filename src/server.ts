@@ -78,6 +78,7 @@ export function buildContainerApp(container: Container): Promise<FastifyInstance
     health: container.health,
     version: container.version,
     access: container.access,
+    viewer: container.viewer,
     submissions: { submissions: container.submissions, reports: container.reports, maxFilesPerRequest: 1000, maxUploadBytes: config.http.maxUploadBytes },
     uploads: { uploads: container.uploads },
     jobs: container.jobAdmin,

@@ -17,6 +17,8 @@ import { registerErrorHandler } from './error-handler.js';
 import type { CasesModule } from '../cases/cases-module.js';
 import { registerCaseRoutes } from './cases/register.js';
 import { matchRoutes, type MatchRouteDeps } from './match/match-routes.js';
+import { mediaViewRoutes } from './viewing/media-view-routes.js';
+import type { MediaViewService } from '../viewing/media-view-service.js';
 import { submissionRoutes, type SubmissionRouteDeps } from './submissions/submission-routes.js';
 import { uploadRoutes, type UploadRouteDeps } from './uploads/upload-routes.js';
 import multipart from '@fastify/multipart';
@@ -36,6 +38,8 @@ export interface AppDeps {
   readonly access?: AccessModule;
   /** Matching (POST /api/match); absent in apps built without the indexes. */
   readonly match?: MatchRouteDeps;
+  /** Viewing stored material (facts, redacted thumbnail; audited preview and original). */
+  readonly viewer?: MediaViewService;
   /** Submissions and triage reports; absent in apps built without ingest. */
   readonly submissions?: SubmissionRouteDeps;
   /** Investigations, series, people, categorisation, comments, consultations, connections, search, notifications. */
@@ -122,6 +126,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'admin', description: 'Countries, agencies, users, certification' },
         { name: 'audit', description: 'The hash-chained audit trail and statistics' },
         { name: 'matching', description: 'Exact and perceptual matching against everything stored' },
+        { name: 'media', description: 'Stored items: facts, redacted thumbnails, audited previews and originals' },
         { name: 'submissions', description: 'Uploads of seized material and their triage reports' },
         { name: 'investigations', description: 'Investigations: members, sharing, linked material' },
         { name: 'series', description: 'Series of material of one victim or abuse context' },
@@ -160,6 +165,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(multipart, { preservePath: true, limits: { fileSize: config.http.maxUploadBytes, fields: 16, headerPairs: 100 } });
   }
   if (deps.match) await app.register(matchRoutes(deps.match));
+  if (deps.viewer) await app.register(mediaViewRoutes(deps.viewer));
   if (deps.submissions) await app.register(submissionRoutes(deps.submissions));
   if (deps.access && deps.cases) await registerCaseRoutes(app, { access: deps.access, cases: deps.cases });
   if (deps.uploads) await app.register(uploadRoutes(deps.uploads));

@@ -31,7 +31,8 @@ function flip(packed: Uint8Array, offset: number, bits: number, next: () => numb
  */
 export function makeHashes(n: number, seed: number): Uint8Array {
   const packed = new Uint8Array(n * 32);
-  for (let at = 0; at < packed.length; at += 1 << 26) randomFillSync(packed, at, Math.min(1 << 26, packed.length - at));
+  // Filled through 64 MiB views: randomFillSync takes offsets below 2^31 only, and 100 M hashes are 3.2 GB.
+  for (let at = 0; at < packed.length; at += 1 << 26) randomFillSync(packed.subarray(at, Math.min(packed.length, at + (1 << 26))));
   const next = xorshift(seed);
   let i = 0;
   while (i < n) {

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,13 +11,12 @@ import type { Permission } from '../auth/roles.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { CaseAccess } from '../cases/case-access.js';
 import { ForbiddenError, InvalidError, NotFoundError } from '../core/errors.js';
-import { formatHash256 } from '../core/hash256.js';
-import type { Db, HashSetItemsTable, HashSetsTable } from '../db/schema.js';
-import { entryKey, type ExchangeEntry, type ExchangeFormat, type ExchangeProblem, type ExchangeRecord } from '../exchange/entry.js';
-import { ICSE_HEADER, icseRow, readIcseCsv } from '../exchange/icse-csv.js';
-import { pdqCsvRow, PDQ_CSV_HEADER, readPdqList } from '../exchange/pdq-list.js';
-import { readVics, VICS_CLOSE, VICS_OPEN, vicsMediaJson, type VicsHeader } from '../exchange/vics.js';
+import type { Db, HashSetsTable } from '../db/schema.js';
+import type { ExchangeEntry, ExchangeFormat, ExchangeProblem } from '../exchange/entry.js';
+import { describeFormat, readRecords, writeEntries } from '../exchange/formats.js';
+import type { VicsHeader } from '../exchange/vics.js';
 import type { NewSignalEntry, SignalStore } from '../matching/signal-store.js';
+import { fromItemRow, toItemRow } from './hash-set-items.js';
 
 export interface HashSet {
   readonly id: number;
@@ -443,10 +441,6 @@ export class HashSetService {
   }
 }
 
-function describeFormat(format: ExchangeFormat): string {
-  return format === 'vics' ? 'VICS JSON file' : format === 'icse' ? 'ICSE hash export' : 'PDQ list';
-}
-
 function hashing(hash: ReturnType<typeof createHash>): Transform {
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -454,109 +448,6 @@ function hashing(hash: ReturnType<typeof createHash>): Transform {
       callback(null, chunk);
     },
   });
-}
-
-/** The records of a file in any supported format. */
-export async function* readRecords(format: ExchangeFormat, input: Readable, onVicsHeader: (h: VicsHeader) => void): AsyncGenerator<ExchangeRecord> {
-  if (format === 'vics') {
-    for await (const event of readVics(input)) {
-      if (event.type === 'header') onVicsHeader(event.header);
-      else yield event;
-    }
-    return;
-  }
-  if (format === 'icse') {
-    yield* readIcseCsv(input);
-    return;
-  }
-  for await (const r of readPdqList(input)) {
-    if (!r.ok) {
-      yield r;
-      continue;
-    }
-    const e = r.entry;
-    yield {
-      ok: true,
-      line: e.line,
-      entry: { mediaRef: null, md5: null, sha1: null, sha256: null, pdq: formatHash256(e.hash), pdqQuality: e.quality, photoDna: null, altHashes: [], category: null, baseline: null, series: null, victimIdentified: null, offenderIdentified: null, distributed: null, tags: [], mediaType: null, fileName: null, label: e.label },
-    };
-  }
-}
-
-/** Writes pages of entries in a format, honouring back-pressure; returns how many entries were written. */
-export async function writeEntries(format: ExchangeFormat, pages: AsyncIterable<readonly ExchangeEntry[]>, out: Writable): Promise<number> {
-  const write = async (text: string) => {
-    if (!out.write(text)) await once(out, 'drain');
-  };
-  let count = 0;
-  let first = true;
-  await write(format === 'vics' ? VICS_OPEN : format === 'icse' ? ICSE_HEADER : PDQ_CSV_HEADER);
-  for await (const page of pages) {
-    const parts: string[] = [];
-    for (const e of page) {
-      if (format === 'vics') {
-        parts.push(first ? vicsMediaJson(e, count + 1) : `,\n${vicsMediaJson(e, count + 1)}`);
-        first = false;
-      } else if (format === 'icse') parts.push(icseRow(e));
-      else if (e.pdq !== null) parts.push(pdqCsvRow(e.pdq, e.pdqQuality, e.label ?? e.series));
-      else continue;
-      count++;
-    }
-    if (parts.length > 0) await write(parts.join(''));
-  }
-  if (format === 'vics') await write(VICS_CLOSE);
-  return count;
-}
-
-export function toItemRow(setId: number, e: ExchangeEntry, now: number): Omit<HashSetItemsTable, 'id'> {
-  const b = (v: boolean | null) => (v === null ? null : v ? (1 as const) : (0 as const));
-  return {
-    set_id: setId,
-    item_key: entryKey(e),
-    media_ref: e.mediaRef,
-    md5: e.md5,
-    sha1: e.sha1,
-    sha256: e.sha256,
-    pdq: e.pdq,
-    pdq_quality: e.pdqQuality,
-    photodna: e.photoDna,
-    alt_hashes: e.altHashes.length > 0 ? JSON.stringify(e.altHashes) : null,
-    category: e.category,
-    baseline: b(e.baseline),
-    series: e.series,
-    victim_identified: b(e.victimIdentified),
-    offender_identified: b(e.offenderIdentified),
-    distributed: b(e.distributed),
-    tags: e.tags.length > 0 ? JSON.stringify(e.tags) : null,
-    media_type: e.mediaType,
-    file_name: e.fileName,
-    label: e.label,
-    created_at: now,
-  };
-}
-
-function fromItemRow(r: Omit<HashSetItemsTable, 'id'>): ExchangeEntry {
-  const b = (v: number | null) => (v === null ? null : Number(v) === 1);
-  return {
-    mediaRef: r.media_ref,
-    md5: r.md5,
-    sha1: r.sha1,
-    sha256: r.sha256,
-    pdq: r.pdq,
-    pdqQuality: r.pdq_quality === null ? null : Number(r.pdq_quality),
-    photoDna: r.photodna,
-    altHashes: r.alt_hashes === null ? [] : (JSON.parse(r.alt_hashes) as Array<{ name: string; value: string }>),
-    category: r.category === null ? null : Number(r.category),
-    baseline: b(r.baseline),
-    series: r.series,
-    victimIdentified: b(r.victim_identified),
-    offenderIdentified: b(r.offender_identified),
-    distributed: b(r.distributed),
-    tags: r.tags === null ? [] : (JSON.parse(r.tags) as string[]),
-    mediaType: r.media_type,
-    fileName: r.file_name,
-    label: r.label,
-  };
 }
 
 function toSet(row: { [K in keyof HashSetsTable]: unknown }): HashSet {

@@ -82,6 +82,18 @@ export class CaseAccess {
   }
 }
 
+/** Whether an investigation the user sees links the series or person `targetId` (which then shows its details). */
+export async function linkedInVisibleInvestigation(ex: Executor, actor: UserActor, kind: 'series' | 'person', targetId: number): Promise<boolean> {
+  const row = await ex
+    .selectFrom('investigation_links')
+    .select('id')
+    .where('kind', '=', kind)
+    .where('target_id', '=', targetId)
+    .where('investigation_id', 'in', visibleInvestigationIds(ex, actor))
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /** Ids of the investigations a user sees, as a subquery (members, shares, open consultations addressed to them). */
 export function visibleInvestigationIds(ex: Executor, actor: UserActor) {
   return ex

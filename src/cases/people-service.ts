@@ -3,7 +3,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { AccessPolicy } from '../auth/policy.js';
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../core/errors.js';
 import type { IdentificationStatus, PeopleTable } from '../db/schema.js';
-import { visibleInvestigationIds } from './case-access.js';
+import { linkedInVisibleInvestigation } from './case-access.js';
 import type { SeriesService } from './series-service.js';
 
 export interface Person {
@@ -171,16 +171,8 @@ export class PeopleService {
     return row;
   }
 
-  private async seenThroughInvestigation(ctx: TxContext, id: number): Promise<boolean> {
-    const actor = this.policy.user(ctx.actor);
-    const row = await ctx.tx
-      .selectFrom('investigation_links')
-      .select('id')
-      .where('kind', '=', 'person')
-      .where('target_id', '=', id)
-      .where('investigation_id', 'in', visibleInvestigationIds(ctx.tx, actor))
-      .executeTakeFirst();
-    return row !== undefined;
+  private seenThroughInvestigation(ctx: TxContext, id: number): Promise<boolean> {
+    return linkedInVisibleInvestigation(ctx.tx, this.policy.user(ctx.actor), 'person', id);
   }
 
   private async record(ctx: TxContext, action: string, id: number, country: string, details: Record<string, unknown>): Promise<void> {

@@ -3,7 +3,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { AccessPolicy } from '../auth/policy.js';
 import { ForbiddenError, InvalidError, NotFoundError } from '../core/errors.js';
 import type { Executor, IdentificationStatus } from '../db/schema.js';
-import { visibleInvestigationIds } from './case-access.js';
+import { linkedInVisibleInvestigation } from './case-access.js';
 import { containsText } from './sql-text.js';
 
 export const IDENTIFICATION_STATUSES = ['unidentified', 'identified', 'safeguarded'] as const satisfies readonly IdentificationStatus[];
@@ -183,16 +183,8 @@ export class SeriesService {
     return summary;
   }
 
-  private async seenThroughInvestigation(ctx: TxContext, id: number): Promise<boolean> {
-    const actor = this.policy.user(ctx.actor);
-    const row = await ctx.tx
-      .selectFrom('investigation_links')
-      .select('id')
-      .where('kind', '=', 'series')
-      .where('target_id', '=', id)
-      .where('investigation_id', 'in', visibleInvestigationIds(ctx.tx, actor))
-      .executeTakeFirst();
-    return row !== undefined;
+  private seenThroughInvestigation(ctx: TxContext, id: number): Promise<boolean> {
+    return linkedInVisibleInvestigation(ctx.tx, this.policy.user(ctx.actor), 'series', id);
   }
 
   private async detail(ex: Executor, id: number): Promise<SeriesDetail> {

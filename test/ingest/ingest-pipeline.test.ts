@@ -6,6 +6,7 @@ import type { SubmissionReport } from '../../src/ingest/report-service.js';
 import { syntheticJpeg, syntheticPng } from '../../bench/hash-corpus.js';
 import { createUser, signIn, startTestEnv, type TestEnv, type TestSession, type TestUser } from '../auth/support.js';
 import { buildZip } from '../archives/support/zip-writer.js';
+import { multipart } from '../cases/support.js';
 
 const operator = contextFor(systemActor('test'));
 
@@ -17,17 +18,6 @@ async function waitComplete(env: TestEnv, id: number): Promise<void> {
     if (Date.now() > deadline) throw new Error(`submission ${id} did not complete: ${JSON.stringify(await env.container.submissions.progress(operator, id))}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-function multipart(files: Array<{ name: string; data: Buffer }>): { body: Buffer; contentType: string } {
-  const boundary = `----ariadne${Math.random().toString(16).slice(2)}`;
-  const parts: Buffer[] = [];
-  for (const f of files) {
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${f.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`));
-    parts.push(f.data, Buffer.from('\r\n'));
-  }
-  parts.push(Buffer.from(`--${boundary}--\r\n`));
-  return { body: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
 describe('ingest: upload a seizure, learn what is known and what is new', () => {

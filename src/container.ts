@@ -10,6 +10,8 @@ import { HashSetService } from './hashsets/hash-set-service.js';
 import { ingestFileJob } from './ingest/ingest-file-job.js';
 import { ReportService } from './ingest/report-service.js';
 import { MediaViewService } from './viewing/media-view-service.js';
+import { MatchPairService } from './viewing/match-pair.js';
+import { ViewingPreferencesService } from './viewing/viewing-preferences.js';
 import { INGEST_FILE_JOB, SubmissionService } from './ingest/submission-service.js';
 import { DbJobQueue } from './jobs/db-job-queue.js';
 import { JobAdmin } from './jobs/job-admin.js';
@@ -66,6 +68,9 @@ export interface Container {
   readonly reports: ReportService;
   /** Viewing stored material: facts and thumbnails; previews and originals audited. */
   readonly viewer: MediaViewService;
+  /** The web application's per-user viewing protection and side-by-side match view. */
+  readonly viewingPreferences: ViewingPreferencesService;
+  readonly matchPairs: MatchPairService;
   /** Investigations, series, people, categorisation, comments, consultations, connections, search, notifications. */
   readonly cases: CasesModule;
   /** Resumable (tus) uploads: sealed chunks under DATA_DIR/uploads, handed to `submissions` when complete. */
@@ -212,6 +217,8 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       submissions,
       reports,
       viewer,
+      viewingPreferences: new ViewingPreferencesService(database.db, access.policy, access.audit),
+      matchPairs: new MatchPairService(database.db, access.policy, viewer),
       uploads,
       cases,
       version: VERSION,

@@ -5,6 +5,7 @@ import type { AriadneConfig } from './config.js';
 import { createContainer, type Container, type Role } from './container.js';
 import type { JobHandlers } from './jobs/job-runner.js';
 import { createLogger } from './logger.js';
+import { findWebRoot } from './api/web/web-app-routes.js';
 
 export interface RunningAriadne {
   readonly container: Container;
@@ -84,6 +85,8 @@ export function buildContainerApp(container: Container): Promise<FastifyInstance
     jobs: container.jobAdmin,
     hashSets: { hashSets: container.hashSets, maxImportBytes: config.http.maxUploadBytes },
     cases: container.cases,
+    webViewing: { preferences: container.viewingPreferences, pairs: container.matchPairs },
+    webRoot: findWebRoot(),
     match: {
       matching: container.matching,
       hashFile: (path) => container.hashPool().hashFile(path, { dihedral: true }),

@@ -25,6 +25,8 @@ import multipart from '@fastify/multipart';
 import { healthRoutes } from './health/health-routes.js';
 import { hashSetRoutes, type HashSetRouteDeps } from './hashsets/hashset-routes.js';
 import type { HealthService } from './health/health-service.js';
+import { webViewingRoutes, type WebViewingDeps } from './viewing/web-viewing-routes.js';
+import { registerWebApp } from './web/web-app-routes.js';
 
 export interface AppDeps {
   readonly config: AriadneConfig;
@@ -50,6 +52,10 @@ export interface AppDeps {
   readonly jobs?: JobAdmin;
   /** Hash sets: list, import and export (VICS, ICSE, PDQ), enable/disable; absent in apps built without them. */
   readonly hashSets?: HashSetRouteDeps;
+  /** The web application's viewing preferences and side-by-side match view. */
+  readonly webViewing?: Omit<WebViewingDeps, 'access'>;
+  /** The built single-page application (dist/web) served outside /api; absent: not served. */
+  readonly webRoot?: string | null;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -170,6 +176,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.access && deps.cases) await registerCaseRoutes(app, { access: deps.access, cases: deps.cases });
   if (deps.uploads) await app.register(uploadRoutes(deps.uploads));
   if (deps.hashSets) await app.register(hashSetRoutes(deps.hashSets));
+  if (deps.access && deps.webViewing) await app.register(webViewingRoutes({ access: deps.access, ...deps.webViewing }));
+  if (deps.webRoot) await registerWebApp(app, deps.webRoot);
 
   // Public by decision: the document describes the API and holds no data (see docs/ARCHITECTURE.md).
   app.get('/api/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () => app.swagger());

@@ -485,6 +485,20 @@ export interface HashSetImportsTable {
   finished_at: number | null;
 }
 
+/** Per-user viewing protection for the web application (migration 0012). */
+export interface ViewingPreferencesTable {
+  user_id: number;
+  /** CSS blur radius in pixels applied over redacted thumbnails (0 to 40). */
+  blur: number;
+  /** 1: thumbnails stay greyscale. */
+  grayscale: number;
+  /** 1: videos start muted. */
+  mute_videos: number;
+  /** Interface language (en, fr, es); null: the browser's. */
+  locale: string | null;
+  updated_at: number;
+}
+
 export interface Schema {
   jobs: JobsTable;
   instance_settings: InstanceSettingsTable;
@@ -522,6 +536,7 @@ export interface Schema {
   notifications: NotificationsTable;
   hash_set_items: HashSetItemsTable;
   hash_set_imports: HashSetImportsTable;
+  viewing_preferences: ViewingPreferencesTable;
 }
 
 export type Db = Kysely<Schema>;

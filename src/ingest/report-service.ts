@@ -37,6 +37,11 @@ export interface ReportItem {
   /** Other submissions that held exactly these bytes before, by country. */
   readonly seenBefore: { readonly submissions: number; readonly countries: readonly string[]; readonly firstSeenAt: number | null };
   readonly hits: readonly ReportHit[];
+  /**
+   * What investigators already decided about this very item (the same bytes were stored before and placed in a
+   * series or categorised): then the item is known even though no *other* item matches. Null when undecided.
+   */
+  readonly assessment: { readonly series: ReportHit['series']; readonly category: number | null; readonly baseline: boolean | null; readonly victimStatus: VictimStatus | null } | null;
 }
 
 export interface ReportFile {
@@ -114,10 +119,13 @@ export class ReportService {
     const sightings = await this.sightings(ids, submissionId);
     const hitItems = new Set<number>();
     const rawHits = new Map<number, MatchHit[]>();
+    const selfHits = new Map<number, MatchHit>();
     for (const id of ids) {
       const s = signalsByItem.get(id);
       const hits = await matcher.match(ctx, { pdq: s?.pdq, sha256: byItem.get(id)!.sha256, md5: s?.md5, sha1: s?.sha1 });
       const others = hits.filter((h) => h.item?.id !== id);
+      const self = hits.find((h) => h.item?.id === id);
+      if (self) selfHits.set(id, self);
       for (const h of others) if (h.item) hitItems.add(h.item.id);
       rawHits.set(id, others);
     }
@@ -137,10 +145,13 @@ export class ReportService {
           series: h.item?.series ?? [],
           category: h.item?.category ?? null,
           baseline: h.item?.baseline ?? null,
-          victimStatus: (h.item?.series ?? []).reduce<VictimStatus | null>((best, s) => (best === null || STATUS_ORDER.indexOf(s.identificationStatus) > STATUS_ORDER.indexOf(best) ? s.identificationStatus : best), null),
+          victimStatus: mostAdvanced(h.item?.series ?? []),
         };
       });
-      const known = (rawHits.get(id) ?? []).some(isKnownHit);
+      // The same bytes stored before and already assessed (in a series or categorised) are known too.
+      const self = selfHits.get(id);
+      const selfKnown = self !== undefined && isKnownHit(self);
+      const known = selfKnown || (rawHits.get(id) ?? []).some(isKnownHit);
       const seen = sightings.get(id);
       return {
         mediaId: id,
@@ -151,6 +162,7 @@ export class ReportService {
         paths: meta.paths,
         seenBefore: { submissions: seen?.submissions ?? 0, countries: seen?.countries ?? [], firstSeenAt: seen?.firstSeenAt ?? null },
         hits,
+        assessment: selfKnown && self.item ? { series: self.item.series, category: self.item.category, baseline: self.item.baseline, victimStatus: mostAdvanced(self.item.series) } : null,
       };
     });
     items.sort((a, b) => (a.status === b.status ? a.paths[0].localeCompare(b.paths[0]) : a.status === 'new' ? -1 : 1));
@@ -248,4 +260,9 @@ function bestPerEntry(hits: readonly MatchHit[]): MatchHit[] {
     if (!seen || h.distance < seen.distance) best.set(h.entryId, h);
   }
   return [...best.values()].sort((a, b) => a.distance - b.distance || a.entryId - b.entryId);
+}
+
+/** The most advanced identification status over some series; null when there are none. */
+function mostAdvanced(series: ReportHit['series']): VictimStatus | null {
+  return series.reduce<VictimStatus | null>((best, s) => (best === null || STATUS_ORDER.indexOf(s.identificationStatus) > STATUS_ORDER.indexOf(best) ? s.identificationStatus : best), null);
 }

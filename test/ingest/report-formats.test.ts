@@ -9,7 +9,7 @@ function report(hits: ReportHit[][]): SubmissionReport {
     submission: { id: 1, userId: null, agencyId: null, countryCode: 'FR', actorName: 'op', reference: 'R', device: 'D', notes: '', status: 'complete', createdAt: 0, sealedAt: 0, completedAt: 0 },
     generatedAt: 0,
     totals: { files: hits.length, pending: 0, processed: hits.length, errors: 0, uniqueItems: hits.length, known: 0, new: 0, duplicates: 0, containers: 0 },
-    items: hits.map((h, i) => ({ mediaId: i + 1, sha256: String(i).repeat(64), kind: 'image', mime: 'image/jpeg', status: h.length ? 'known' : 'new', paths: [`f${i}.jpg`], seenBefore: { submissions: 0, countries: [], firstSeenAt: null }, hits: h })),
+    items: hits.map((h, i) => ({ mediaId: i + 1, sha256: String(i).repeat(64), kind: 'image', mime: 'image/jpeg', status: h.length ? 'known' : 'new', paths: [`f${i}.jpg`], seenBefore: { submissions: 0, countries: [], firstSeenAt: null }, hits: h, assessment: null })),
     files: hits.map((_, i) => ({ path: `f${i}.jpg`, status: 'done', mediaId: i + 1, sha256: String(i).repeat(64), mime: 'image/jpeg', error: null })),
   };
 }

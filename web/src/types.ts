@@ -71,6 +71,7 @@ export interface ReportItem {
   paths: string[];
   seenBefore: { submissions: number; countries: string[]; firstSeenAt: number | null };
   hits: ReportHit[];
+  assessment: { series: ReportHit['series']; category: number | null; baseline: boolean | null; victimStatus: VictimStatus | null } | null;
 }
 
 export interface SubmissionReport {

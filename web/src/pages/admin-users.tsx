@@ -62,7 +62,7 @@ export function AdminUsersPage() {
           <h2 id="h-new-user">{t('admin.newUser')}</h2>
           <label>
             {t('signIn.username')}
-            <input name="new-username" required pattern="[a-z0-9._-]{2,64}" value={username} onChange={(e) => setUsername(e.target.value)} />
+            <input name="new-username" required pattern="[a-z0-9._\-]{3,64}" value={username} onChange={(e) => setUsername(e.target.value)} />
           </label>
           <label>
             {t('admin.agency')}

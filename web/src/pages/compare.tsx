@@ -56,7 +56,7 @@ export function ComparePage({ queryId, storedId }: { queryId: number; storedId: 
         </thead>
         <tbody>
           {data.signals.map((s) => (
-            <tr key={s.signal} className={s === by ? 'highlight' : undefined}>
+            <tr key={s.signal} className={by?.signal === s.signal ? 'highlight' : undefined}>
               <th scope="row">{s.signal.toUpperCase()}</th>
               <td>{s.distance === null ? t('compare.different') : s.signal === 'pdq' ? `${s.distance} / 256` : t('compare.equal')}</td>
               <td>{s.signal === 'pdq' ? `≤ ${s.threshold}` : t('compare.exactOnly')}</td>

@@ -8,17 +8,31 @@ import { formatTime } from '../format';
 import { useAction, useData } from '../hooks';
 import { Link, navigate } from '../router';
 import { useSession } from '../session';
-import type { Categorisation, Investigation, ReportItem, SubmissionReport } from '../types';
+import type { Categorisation, Investigation, ReportHit, ReportItem, SubmissionReport } from '../types';
 
 type StatusFilter = 'all' | 'new' | 'known';
 type Sort = 'risk' | 'path' | 'hits';
+
+/** One line per matched stored item (its closest signal) or hash-set entry: several signals of one item say one thing. */
+export function bestPerItem(hits: readonly ReportHit[]): ReportHit[] {
+  const seen = new Set<string>();
+  const out: ReportHit[] = [];
+  for (const h of [...hits].sort((a, b) => a.distance - b.distance)) {
+    const key = h.item ? `item:${h.item.id}` : `set:${h.set}:${h.label}:${h.signal}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(h);
+  }
+  return out;
+}
 
 const STATUS_RANK = { unidentified: 0, identified: 1, safeguarded: 2 } as const;
 
 /** Risk order: new before known; within each, items tied to a victim not yet safeguarded first, then by path. */
 export function riskCompare(a: ReportItem, b: ReportItem): number {
   if (a.status !== b.status) return a.status === 'new' ? -1 : 1;
-  const rank = (i: ReportItem) => Math.min(3, ...i.hits.map((h) => (h.victimStatus ? STATUS_RANK[h.victimStatus] : 3)));
+  const rank = (i: ReportItem) =>
+    Math.min(3, ...[...i.hits.map((h) => h.victimStatus), i.assessment?.victimStatus ?? null].map((s) => (s ? STATUS_RANK[s] : 3)));
   return rank(a) - rank(b) || a.paths[0].localeCompare(b.paths[0]);
 }
 
@@ -69,7 +83,7 @@ export function SubmissionPage({ id }: { id: number }) {
       const target = e.target as HTMLElement;
       if (target.closest('input, textarea, select') || e.ctrlKey || e.metaKey || e.altKey) return;
       if (!current) return;
-      const best = current.hits.find((h) => h.item);
+      const best = bestPerItem(current.hits).find((h) => h.item);
       if (e.key === 'j' || e.key === 'ArrowDown') setSelected((s) => Math.min(items.length - 1, s + 1));
       else if (e.key === 'k' || e.key === 'ArrowUp') setSelected((s) => Math.max(0, s - 1));
       else if (/^[0-5]$/.test(e.key) && can('cases.write')) void categorise(current, Number(e.key));
@@ -178,9 +192,21 @@ export function SubmissionPage({ id }: { id: number }) {
                 {item.seenBefore.submissions > 0 ? (
                   <p className="small">{t('triage.seenBefore', { count: item.seenBefore.submissions, countries: item.seenBefore.countries.join(', ') || '—' })}</p>
                 ) : null}
-                {item.hits.length === 0 ? <p className="small muted">{t('triage.noHits')}</p> : null}
+                {item.assessment ? (
+                  <p className="small" data-testid="assessment">
+                    {t('triage.alreadyAssessed')}{' '}
+                    {item.assessment.series.map((s) => (
+                      <Badge key={s.id} tone="info">
+                        {s.name} · {t(`victim.${s.identificationStatus}`)}
+                      </Badge>
+                    ))}
+                    {item.assessment.category !== null ? <Badge tone="muted">{t(`category.${item.assessment.category}`)}</Badge> : null}
+                    {item.assessment.baseline ? <Badge tone="warn">{t('triage.baselineShort')}</Badge> : null}
+                  </p>
+                ) : null}
+                {item.hits.length === 0 && !item.assessment ? <p className="small muted">{t('triage.noHits')}</p> : null}
                 <ul className="hits">
-                  {item.hits.slice(0, 4).map((h, i) => (
+                  {bestPerItem(item.hits).slice(0, 4).map((h, i) => (
                     <li key={i}>
                       <span className="signal">
                         {h.signal.toUpperCase()} {h.signal === 'pdq' ? t('triage.distance', { distance: h.distance }) : t('triage.exact')}

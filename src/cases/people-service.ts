@@ -3,7 +3,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { AccessPolicy } from '../auth/policy.js';
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../core/errors.js';
 import type { IdentificationStatus, PeopleTable } from '../db/schema.js';
-import { linkedInVisibleInvestigation } from './case-access.js';
+import { linkedInVisibleInvestigation, visibleInvestigationIds } from './case-access.js';
 import type { SeriesService } from './series-service.js';
 
 export interface Person {
@@ -104,6 +104,37 @@ export class PeopleService {
       links: links.map((l) => ({ type: l.target_type, id: Number(l.target_id) })),
       updatedAt: Number(row.updated_at),
     };
+  }
+
+  /**
+   * The people the caller sees (the same rule as `get`: owned by the caller's agency, or linked by an investigation
+   * the caller sees), newest first, one page at a time (`beforeId`: the last id of the previous page).
+   */
+  async list(ctx: TxContext, input: { kind?: 'victim' | 'offender'; status?: IdentificationStatus; beforeId?: number; limit?: number }): Promise<Person[]> {
+    this.policy.require(ctx.actor, 'cases.read', ctx.now);
+    const actor = this.policy.user(ctx.actor);
+    let q = ctx.tx
+      .selectFrom('people')
+      .select('id')
+      .where((eb) =>
+        eb.or([
+          eb('agency_id', '=', actor.agencyId),
+          eb(
+            'id',
+            'in',
+            ctx.tx.selectFrom('investigation_links').select('target_id').where('kind', '=', 'person').where('target_id', 'is not', null).where('investigation_id', 'in', visibleInvestigationIds(ctx.tx, actor)).$castTo<number>(),
+          ),
+        ]),
+      )
+      .orderBy('id', 'desc')
+      .limit(Math.min(Math.max(1, input.limit ?? 50), 200));
+    if (input.kind) q = q.where('kind', '=', input.kind);
+    if (input.status) q = q.where('status', '=', input.status);
+    if (input.beforeId !== undefined) q = q.where('id', '<', input.beforeId);
+    const ids = (await q.execute()).map((r) => Number(r.id));
+    const out: Person[] = [];
+    for (const id of ids) out.push(await this.get(ctx, id));
+    return out;
   }
 
   async update(ctx: TxContext, id: number, input: PersonInput): Promise<Person> {

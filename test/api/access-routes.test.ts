@@ -12,7 +12,14 @@ import { createUser, signIn, startTestEnv, tokenFor, type TestEnv, type TestUser
  * each non-public route answers 401 to anonymous callers and 403 to every principal lacking its permission; no
  * parameter accepts a path-traversal string.
  */
-const PUBLIC_ROUTES = [/^\/api\/health$/, /^\/api\/openapi\.json$/, /^\/api\/docs(\/.*)?$/, /^\/api\/auth\/login$/];
+const PUBLIC_ROUTES = [
+  /^\/api\/health$/,
+  /^\/api\/openapi\.json$/,
+  /^\/api\/docs(\/.*)?$/,
+  /^\/api\/auth\/login$/,
+  // The web application's files (index.html and its built assets, no data); never answers under /api.
+  /^\/\*?$/,
+];
 
 interface Principal {
   readonly name: string;

@@ -97,6 +97,19 @@ export function seriesRoutes(deps: CasesRouteDeps): FastifyPluginAsyncZod {
       { schema: { tags: ptags, summary: 'Record a victim or an offender (owned by the caller\'s agency)', body: z.strictObject({ kind: z.enum(['victim', 'offender']), ...personFields }), response: { 201: person } }, config: { access: 'cases.write' } },
       async (request, reply) => reply.code(201).send(await run(deps, request, (ctx) => people.create(ctx, request.body))),
     );
+    app.get(
+      '/api/people',
+      {
+        schema: {
+          tags: ptags,
+          summary: 'Victims and offenders the caller sees (own agency, or linked by a visible investigation), newest first',
+          querystring: z.strictObject({ kind: z.enum(['victim', 'offender']).optional(), status: statusSchema.optional(), before: idString.optional(), limit: z.coerce.number().int().min(1).max(200).optional() }),
+          response: { 200: z.object({ people: z.array(person) }) },
+        },
+        config: { access: 'cases.read' },
+      },
+      async (request) => ({ people: await run(deps, request, (ctx) => people.list(ctx, { kind: request.query.kind, status: request.query.status, beforeId: request.query.before, limit: request.query.limit })) }),
+    );
     app.get('/api/people/:id', { schema: { tags: ptags, summary: 'A person record', params: idParam, response: { 200: person } }, config: { access: 'cases.read' } }, async (request) =>
       run(deps, request, (ctx) => people.get(ctx, request.params.id)),
     );

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api } from '../api';
-import { Badge, ErrorNote, Loading, Page } from '../components/ui';
+import { api, query } from '../api';
+import { Badge, Empty, ErrorNote, Loading, Page } from '../components/ui';
 import { formatTime } from '../format';
 import { useAction, useData } from '../hooks';
 import { Link, navigate } from '../router';
@@ -11,17 +11,19 @@ import { victimTone } from './series';
 
 const STATUSES: readonly VictimStatus[] = ['unidentified', 'identified', 'safeguarded'];
 
-/** Victims and offenders: record one, or open one by its number (people are reached from series and investigations). */
+/** Victims and offenders the user sees (own agency, or linked by a visible investigation); record a new one. */
 export function PeoplePage() {
   const { t } = useTranslation();
   const { can } = useSession();
+  const [filterKind, setFilterKind] = useState('');
+  const [filterStatus, setFilterStatus] = useState('');
+  const list = useData(() => api.get<{ people: Person[] }>(`/api/people${query({ kind: filterKind, status: filterStatus, limit: 200 })}`), [filterKind, filterStatus]);
   const [kind, setKind] = useState<'victim' | 'offender'>('victim');
   const [label, setLabel] = useState('');
   const [ageMin, setAgeMin] = useState('');
   const [ageMax, setAgeMax] = useState('');
   const [sex, setSex] = useState<'female' | 'male' | 'unknown'>('unknown');
   const [descriptors, setDescriptors] = useState('');
-  const [openId, setOpenId] = useState('');
   const create = useAction();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -32,22 +34,57 @@ export function PeoplePage() {
   };
   return (
     <Page title={t('nav.people')}>
-      <p className="muted">{t('people.intro')}</p>
-      <form
-        className="row card"
-        onSubmit={(e) => {
-          e.preventDefault();
-          navigate(`/people/${Number(openId)}`);
-        }}
-      >
+      <div className="filters">
         <label>
-          {t('people.openById')}
-          <input name="person-id" required pattern="[0-9]+" value={openId} onChange={(e) => setOpenId(e.target.value)} />
+          {t('people.kindField')}
+          <select value={filterKind} onChange={(e) => setFilterKind(e.target.value)}>
+            <option value="">{t('triage.all')}</option>
+            <option value="victim">{t('people.kind.victim')}</option>
+            <option value="offender">{t('people.kind.offender')}</option>
+          </select>
         </label>
-        <button type="submit" className="secondary">
-          {t('common.open')}
-        </button>
-      </form>
+        <label>
+          {t('series.status')}
+          <select value={filterStatus} onChange={(e) => setFilterStatus(e.target.value)}>
+            <option value="">{t('triage.all')}</option>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {t(`victim.${s}`)}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <ErrorNote error={list.error} />
+      {list.data && list.data.people.length === 0 ? <Empty>{t('people.none')}</Empty> : null}
+      <table className="table">
+        <thead>
+          <tr>
+            <th scope="col">{t('people.label')}</th>
+            <th scope="col">{t('people.kindField')}</th>
+            <th scope="col">{t('people.age')}</th>
+            <th scope="col">{t('series.status')}</th>
+            <th scope="col">{t('people.notice')}</th>
+            <th scope="col">{t('people.owner')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {list.data?.people.map((p) => (
+            <tr key={p.id}>
+              <td>
+                <Link to={`/people/${p.id}`}>{p.label}</Link>
+              </td>
+              <td>{t(`people.kind.${p.kind}`)}</td>
+              <td>{p.ageMin !== null || p.ageMax !== null ? `${p.ageMin ?? '?'}–${p.ageMax ?? '?'}` : '—'}</td>
+              <td>
+                <Badge tone={victimTone(p.status)}>{t(`victim.${p.status}`)}</Badge>
+              </td>
+              <td>{p.notice ? <Badge tone={p.notice.kind}>{t(`notices.kind.${p.notice.kind}`)} {p.notice.reference}</Badge> : '—'}</td>
+              <td>{p.countryCode}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
       {can('cases.write') ? (
         <form className="form card narrow" onSubmit={submit} aria-label={t('people.new')}>
           <h2>{t('people.new')}</h2>

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -6,7 +7,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missing } from '../support/requirements.js';
 import { spawnNode, type Spawned } from '../support/processes.js';
-import { addUser, CHROMIUM, CHROMIUM_ARGS, firstSignIn, hasCount, hasText, SCREENSHOTS, syntheticPicture, writeFiles, type IssuedUser } from './support.js';
+import { addUser, CHROMIUM, CHROMIUM_ARGS, eventually, firstSignIn, hasCount, hasText, SCREENSHOTS, syntheticPicture, writeFiles, type IssuedUser } from './support.js';
 
 const noChromium = missing('chromium', existsSync(CHROMIUM));
 
@@ -218,9 +219,34 @@ describe.skipIf(noChromium)('the web application, end to end in Chromium', () =>
     await shot('submission-refused');
   });
 
+  it('pauses and resumes a large transfer where the server left it', async () => {
+    const page = anaPage;
+    await page.goto(`${url}/upload`);
+    await page.locator('input[name=reference]').fill('FR-2026-0043');
+    await page.getByRole('button', { name: 'Start the submission' }).click();
+    // A slow line (about 3 MB/s up) so the transfer can be paused half-way.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 5, downloadThroughput: -1, uploadThroughput: 3_000_000 });
+    const large = join(dir, 'disk-image.bin');
+    writeFileSync(large, randomBytes(10 * 1024 * 1024));
+    await page.getByTestId('file-input').setInputFiles(large);
+    const row = page.locator('tbody tr').first();
+    await eventually(async () => expect(Number(await row.locator('progress').getAttribute('value'))).toBeGreaterThanOrEqual(45), 30_000);
+    await row.getByRole('button', { name: 'Pause' }).click();
+    await hasText(row, 'paused');
+    const pausedAt = Number(await row.locator('progress').getAttribute('value'));
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await row.getByRole('button', { name: 'Resume' }).click();
+    await hasText(row, /done 100%/, 30_000);
+    await hasText(row, /resumed after \d/);
+    expect(pausedAt).toBeLessThan(100);
+    await shooter(page, '09-ana')('upload-resumed');
+  });
+
   it('gives the country admin user administration with an enrolment QR code, the audit trail and statistics', async () => {
     const page = await open();
-    const shot = shooter(page, '09-admin');
+    const shot = shooter(page, '10-admin');
     await firstSignIn(page, url, frAdmin, 'a long passphrase for the admin');
     await page.getByRole('link', { name: 'Users' }).click();
     await page.locator('input[name=new-username]').fill('new.colleague');

@@ -1,4 +1,12 @@
+import i18next from 'i18next';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { ApiError } from './api';
+
+/** The message to show for a failure: refusals in the user's language, other errors as the server words them. */
+export function errorMessage(e: unknown): string {
+  if (e instanceof ApiError && ['not_found', 'forbidden', 'rate_limited'].includes(e.code)) return i18next.t(`errors.${e.code}`);
+  return e instanceof Error ? e.message : String(e);
+}
 
 /** Loads data for a page; `reload` fetches again; `intervalMs` keeps it fresh while the page is open. */
 export function useData<T>(load: () => Promise<T>, deps: readonly unknown[], intervalMs?: number | null): { data: T | undefined; error: string | null; reload: () => Promise<void>; setData: (d: T) => void } {
@@ -11,7 +19,7 @@ export function useData<T>(load: () => Promise<T>, deps: readonly unknown[], int
       setData(await loader.current());
       setError(null);
     } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
+      setError(errorMessage(e));
     }
   }, []);
   useEffect(() => {
@@ -33,7 +41,7 @@ export function useAction(): { busy: boolean; error: string | null; run: <T>(fn:
     try {
       return await fn();
     } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
+      setError(errorMessage(e));
       return undefined;
     } finally {
       setBusy(false);

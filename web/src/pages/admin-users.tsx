@@ -150,9 +150,9 @@ export function AdminUsersPage() {
                 <Badge tone={u.status === 'active' ? 'ok' : 'warn'}>{t(`admin.status.${u.status}`)}</Badge> {u.totpConfirmed ? null : <Badge tone="info">{t('admin.notEnrolled')}</Badge>}
               </td>
               <td>{u.certifiedUntil ? formatTime(u.certifiedUntil) : '—'}</td>
-              <td className="row">
+              <td>
                 {u.id !== me?.user.id ? (
-                  <>
+                  <div className="row">
                     <button type="button" className="small secondary" onClick={() => void act(() => api.post(`/api/admin/users/${u.id}/certify`, { until: Date.now() + 365 * 86_400_000 }))}>
                       {t('admin.certify')}
                     </button>
@@ -178,7 +178,7 @@ export function AdminUsersPage() {
                     >
                       {t('admin.reset')}
                     </button>
-                  </>
+                  </div>
                 ) : null}
               </td>
             </tr>

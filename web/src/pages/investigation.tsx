@@ -146,7 +146,7 @@ export function InvestigationPage({ id }: { id: number }) {
             const to = linkTarget(l);
             return (
               <li key={l.id}>
-                {l.kind === 'media' && l.targetId ? <ProtectedMedia id={l.targetId} mime="image/*" label={`#${l.targetId}`} size="small" /> : null}
+                {l.kind === 'media' && l.targetId ? <ProtectedMedia id={l.targetId} label={`#${l.targetId}`} size="small" /> : null}
                 <Badge tone="info">{t(`investigations.linkKind.${l.kind}`)}</Badge> {to ? <Link to={to}>{l.label ?? `#${l.targetId}`}</Link> : l.label}
                 {canWrite ? (
                   <button type="button" className="small secondary" aria-label={t('common.remove')} onClick={() => void change(() => api.del<Investigation>(`/api/investigations/${id}/links/${l.id}`))}>

@@ -147,7 +147,7 @@ export function SeriesPage({ id }: { id: number }) {
             <ul className="link-grid">
               {data.detail.mediaIds.map((m) => (
                 <li key={m}>
-                  <ProtectedMedia id={m} mime="image/*" label={`#${m}`} size="small" />
+                  <ProtectedMedia id={m} label={`#${m}`} size="small" />
                   <Link to={`/media/${m}`}>#{m}</Link>
                 </li>
               ))}

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { spawnNode, type Spawned } from '../support/processes.js';
 import { addUser, CHROMIUM, CHROMIUM_ARGS, eventually, firstSignIn, hasCount, hasText, SCREENSHOTS, syntheticPicture, writeFiles, type IssuedUser } from './support.js';
 
 const noChromium = missing('chromium', existsSync(CHROMIUM));
+const noFfmpeg = missing('ffmpeg', existsSync('/usr/bin/ffmpeg'));
 
 /**
  * The investigators' web application in a real browser against the real `ariadne serve`: a French investigator
@@ -242,6 +244,27 @@ describe.skipIf(noChromium)('the web application, end to end in Chromium', () =>
     await hasText(row, /resumed after \d/);
     expect(pausedAt).toBeLessThan(100);
     await shooter(page, '09-ana')('upload-resumed');
+  });
+
+  it.skipIf(noFfmpeg)('shows a video redacted, and plays it muted with controls only when revealed', async () => {
+    const page = anaPage;
+    const video = join(dir, 'clip.mp4');
+    execFileSync('/usr/bin/ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=duration=1:size=320x240:rate=10', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-shortest', '-pix_fmt', 'yuv420p', '-y', video]);
+    await page.goto(`${url}/upload`);
+    await page.locator('input[name=reference]').fill('FR-2026-0044');
+    await page.getByRole('button', { name: 'Start the submission' }).click();
+    await page.getByTestId('file-input').setInputFiles(video);
+    await hasText(page.locator('tbody tr').first(), /done 100%/, 30_000);
+    await page.getByRole('link', { name: 'Open the live triage report' }).click();
+    const item = page.locator('.triage-item').first();
+    await hasText(item, 'clip.mp4', 30_000);
+    await page.getByText(/^Complete since/).waitFor({ timeout: 30_000 });
+    await hasCount(item.getByTestId('revealed-video'), 0);
+    await item.getByRole('button', { name: 'Reveal' }).click();
+    const player = item.getByTestId('revealed-video');
+    await player.waitFor();
+    expect(await player.evaluate((v) => [(v as unknown as { muted: boolean }).muted, v.hasAttribute('controls')])).toEqual([true, true]);
+    await shooter(page, '09-ana')('video');
   });
 
   it('gives the country admin user administration with an enrolment QR code, the audit trail and statistics', async () => {

@@ -8,7 +8,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missing } from '../support/requirements.js';
 import { spawnNode, type Spawned } from '../support/processes.js';
-import { addUser, CHROMIUM, CHROMIUM_ARGS, eventually, firstSignIn, hasCount, hasText, SCREENSHOTS, syntheticPicture, writeFiles, type IssuedUser } from './support.js';
+import { addUser, CHROMIUM, CHROMIUM_ARGS, eventually, firstSignIn, hasCount, hasText, SCREENSHOTS, syntheticPicture, tarOf, writeFiles, type IssuedUser } from './support.js';
 
 const noChromium = missing('chromium', existsSync(CHROMIUM));
 const noFfmpeg = missing('ffmpeg', existsSync('/usr/bin/ffmpeg'));
@@ -244,6 +244,29 @@ describe.skipIf(noChromium)('the web application, end to end in Chromium', () =>
     await hasText(row, /resumed after \d/);
     expect(pausedAt).toBeLessThan(100);
     await shooter(page, '09-ana')('upload-resumed');
+  });
+
+  it('takes an archive dropped on the page and reports its members', async () => {
+    const page = anaPage;
+    const archive = await tarOf({ 'Camera/IMG_2001.jpg': await syntheticPicture(21), 'Camera/IMG_2002.jpg': await syntheticPicture(22) });
+    await page.goto(`${url}/upload`);
+    await page.locator('input[name=reference]').fill('FR-2026-0045');
+    await page.getByRole('button', { name: 'Start the submission' }).click();
+    await page.getByTestId('dropzone').waitFor();
+    // What a drag from the file manager delivers: a drop event whose DataTransfer holds the file.
+    await page.evaluate(`(() => {
+      const bytes = Uint8Array.from(atob(${JSON.stringify(archive.toString('base64'))}), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], 'phone-backup.tar', { type: 'application/x-tar' }));
+      document.querySelector('[data-testid=dropzone]').dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    })()`);
+    await hasText(page.locator('tbody tr').first(), /phone-backup\.tar[\s\S]*done 100%/, 30_000);
+    await page.getByRole('link', { name: 'Open the live triage report' }).click();
+    await page.getByText(/^Complete since/).waitFor({ timeout: 30_000 });
+    await hasCount(page.locator('.triage-item'), 2);
+    await hasText(page.locator('.triage-item').first(), 'phone-backup.tar!/Camera/IMG_2001.jpg');
+    await hasText(page.getByTestId('triage-totals'), /\b2\s+New\b/);
+    await shooter(page, '09-ana')('archive');
   });
 
   it.skipIf(noFfmpeg)('shows a video redacted, and plays it muted with controls only when revealed', async () => {

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { pack } from 'tar-stream';
 import type { Locator, Page } from 'playwright-core';
 import { totpCode } from '../../src/auth/totp.js';
 import { projectRoot, spawnNode } from '../support/processes.js';
@@ -107,4 +108,23 @@ export async function hasCount(locator: Locator, n: number, timeoutMs = 20_000):
     const count = await locator.count();
     if (count !== n) throw new Error(`expected ${n} elements, found ${count}`);
   }, timeoutMs);
+}
+
+/** A tar archive of the given files (what a seized phone backup might be), built in memory. */
+export async function tarOf(files: Record<string, Buffer>): Promise<Buffer> {
+  const p = pack();
+  const chunks: Buffer[] = [];
+  p.on('data', (chunk) => {
+    chunks.push(chunk as Buffer);
+  });
+  const ended = new Promise<void>((resolve, reject) => {
+    p.on('end', () => resolve());
+    p.on('error', reject);
+  });
+  for (const [name, data] of Object.entries(files)) {
+    await new Promise<void>((resolve, reject) => p.entry({ name, mtime: new Date('2025-06-01T10:00:00Z') }, data, (error) => (error ? reject(error) : resolve())));
+  }
+  p.finalize();
+  await ended;
+  return Buffer.concat(chunks);
 }

@@ -11,7 +11,9 @@ import { HomePage } from './pages/home';
 import { InvestigationPage } from './pages/investigation';
 import { InvestigationsPage } from './pages/investigations';
 import { MediaPage } from './pages/media';
+import { NoticePage } from './pages/notice';
 import { NoticesPage } from './pages/notices';
+import { OperationPage } from './pages/operation';
 import { PeoplePage, PersonPage } from './pages/people';
 import { SeriesListPage, SeriesPage } from './pages/series';
 import { SettingsPage } from './pages/settings';
@@ -43,7 +45,9 @@ const ROUTES: readonly RouteDef[] = [
   { path: '/people', permission: 'cases.read', render: () => <PeoplePage /> },
   { path: '/people/:id', permission: 'cases.read', render: (p) => <PersonPage id={Number(p.id)} /> },
   { path: '/consultations', permission: 'cases.read', render: () => <ConsultationsPage /> },
-  { path: '/notices', permission: 'cases.read', render: () => <NoticesPage /> },
+  { path: '/notices', permission: 'notices.read', render: () => <NoticesPage /> },
+  { path: '/notices/:id', permission: 'notices.read', render: (p) => <NoticePage id={Number(p.id)} /> },
+  { path: '/operations/:id', permission: 'operations.read', render: (p) => <OperationPage id={Number(p.id)} /> },
   { path: '/statistics', permission: 'stats.read', render: () => <StatisticsPage /> },
   { path: '/admin/users', permission: 'users.admin', render: () => <AdminUsersPage /> },
   { path: '/audit', permission: 'audit.read', render: () => <AuditPage /> },
@@ -58,7 +62,7 @@ const NAV: ReadonlyArray<{ to: string; key: string; permission?: string }> = [
   { to: '/series', key: 'nav.series', permission: 'cases.read' },
   { to: '/people', key: 'nav.people', permission: 'cases.read' },
   { to: '/consultations', key: 'nav.consultations', permission: 'cases.read' },
-  { to: '/notices', key: 'nav.notices', permission: 'cases.read' },
+  { to: '/notices', key: 'nav.notices', permission: 'notices.read' },
   { to: '/statistics', key: 'nav.statistics', permission: 'stats.read' },
   { to: '/admin/users', key: 'nav.users', permission: 'users.admin' },
   { to: '/audit', key: 'nav.audit', permission: 'audit.read' },

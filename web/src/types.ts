@@ -241,3 +241,45 @@ export interface AuditEntry {
   details: Record<string, unknown> | null;
   hash: string;
 }
+
+export type NoticeKind = 'green' | 'yellow';
+export type NoticeStatus = 'draft' | 'requested' | 'published' | 'cancellation_requested' | 'cancelled';
+
+export interface NoticeSummary {
+  id: number;
+  kind: NoticeKind;
+  reference: string;
+  status: NoticeStatus;
+  countryCode: string;
+  agencyId: number;
+  contactAgencyId: number;
+  subjectName: string;
+  subjectStatus: 'missing' | 'located' | 'cancelled' | null;
+  version: number;
+  publishedAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Notice extends NoticeSummary {
+  body: Record<string, unknown>;
+  contactAgency: { id: number; name: string };
+  returnReasons: string[] | null;
+  cancelReason: string | null;
+  links: Array<{ kind: 'offender' | 'victim' | 'series' | 'investigation'; targetId: number }>;
+  photos: Array<{ id: number; caption: string; fileName: string; status: 'pending' | 'done' | 'error'; mediaId: number | null; sha256: string | null; error: string | null; addedAt: number }>;
+  connections: Array<{ id: number; mediaId: number; victimId: number; matchedMediaId: number | null; kind: string; score: number; reportedBy: string; createdAt: number }> | null;
+  history: Array<{ action: string; actorId: number | null; actorCountry: string | null; reasons: string[] | null; version: number; at: number }>;
+  canEdit: boolean;
+  canReview: boolean;
+}
+
+export interface OperationSummary {
+  id: number;
+  name: string;
+  status: string;
+  coordinatorCountry: string;
+  coordinatorAgencyId: number;
+  createdAt: number;
+  updatedAt: number;
+}

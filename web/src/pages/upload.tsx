@@ -86,7 +86,7 @@ export function UploadPage() {
   const onDrop = async (e: DragEvent) => {
     e.preventDefault();
     setDragging(false);
-    add(await filesFromDrop(e.dataTransfer.items));
+    add(await filesFromDrop(e.dataTransfer));
   };
 
   const fromInput = (list: FileList | null) => {
@@ -130,6 +130,7 @@ export function UploadPage() {
               onDragLeave={() => setDragging(false)}
               onDrop={(e) => void onDrop(e)}
               aria-label={t('upload.dropzone')}
+              data-testid="dropzone"
             >
               <p>{t('upload.drop')}</p>
               <div className="row">

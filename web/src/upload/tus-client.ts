@@ -152,9 +152,13 @@ async function failure(res: Response): Promise<Error> {
   return Object.assign(new Error(errorMessage(await res.text()) ?? `${res.status} ${res.statusText}`), { status: res.status });
 }
 
-/** Every file of a drop, folders walked (paths keep their folders), in the order the browser gives them. */
-export async function filesFromDrop(items: DataTransferItemList): Promise<Array<{ file: File; path: string }>> {
-  const entries = [...items].map((i) => i.webkitGetAsEntry?.()).filter((e): e is FileSystemEntry => !!e);
+/**
+ * Every file of a drop, folders walked (paths keep their folders), in the order the browser gives them. Where the
+ * browser offers no file-system entries (some platforms, scripted drops) the dropped files are taken as they are.
+ */
+export async function filesFromDrop(transfer: DataTransfer): Promise<Array<{ file: File; path: string }>> {
+  const entries = [...transfer.items].map((i) => i.webkitGetAsEntry?.()).filter((e): e is FileSystemEntry => !!e);
+  if (entries.length === 0) return [...transfer.files].map((file) => ({ file, path: file.webkitRelativePath || file.name }));
   const out: Array<{ file: File; path: string }> = [];
   const walk = async (entry: FileSystemEntry): Promise<void> => {
     if (entry.isFile) {

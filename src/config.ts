@@ -87,7 +87,7 @@ export const SETTINGS = {
   ARIADNE_BODY_LIMIT_MB: 'largest JSON request body in MiB (default 16)',
   ARIADNE_MAX_UPLOAD_MB: 'largest file accepted in one multipart upload, in MiB (default 2048)',
   ARIADNE_UPLOAD_EXPIRY_HOURS: 'an unfinished resumable upload is removed this many hours after its last write (default 24)',
-  ARIADNE_JOB_CONCURRENCY: 'jobs run at once by one worker process (default 2)',
+  ARIADNE_JOB_CONCURRENCY: 'jobs run at once by one worker process (default: twice the hashing threads, plus 2)',
   ARIADNE_JOB_LEASE_MS: 'how long a running job is held before another process may take it over (default 30000)',
   ARIADNE_JOB_POLL_MS: 'how often an idle worker looks for jobs (default 500)',
   ARIADNE_JOB_MAX_ATTEMPTS: 'attempts before a job is recorded as failed (default 5)',
@@ -139,6 +139,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AriadneConfig {
     tls = { ...tls, clientCaPath: existingFile('ARIADNE_TLS_CLIENT_CA', resolve(cwd, clientCa)) };
   }
   const cpuCount = options.cpuCount ?? 1;
+  const hashThreads = int(get, 'ARIADNE_HASH_THREADS', Math.max(1, cpuCount), 1, 256);
   return {
     dataDir,
     database,
@@ -152,12 +153,14 @@ export function loadConfig(options: LoadConfigOptions = {}): AriadneConfig {
       maxUploadBytes: int(get, 'ARIADNE_MAX_UPLOAD_MB', 2048, 1, 1_048_576) * 1024 * 1024,
     },
     jobs: {
-      concurrency: int(get, 'ARIADNE_JOB_CONCURRENCY', 2, 0, 256),
+      // Jobs spend much of their time on storage and the database: twice as many as hashing threads (plus two) keep
+      // every thread busy, while each job holds at most one file in memory.
+      concurrency: int(get, 'ARIADNE_JOB_CONCURRENCY', 2 * hashThreads + 2, 0, 256),
       leaseMs: int(get, 'ARIADNE_JOB_LEASE_MS', 30_000, 500, 86_400_000),
       pollMs: int(get, 'ARIADNE_JOB_POLL_MS', 500, 10, 60_000),
       maxAttempts: int(get, 'ARIADNE_JOB_MAX_ATTEMPTS', 5, 1, 100),
     },
-    hashThreads: int(get, 'ARIADNE_HASH_THREADS', Math.max(1, cpuCount), 1, 256),
+    hashThreads,
     index: {
       refreshMs: int(get, 'ARIADNE_INDEX_REFRESH_MS', 1000, 50, 3_600_000),
       snapshotMs: int(get, 'ARIADNE_INDEX_SNAPSHOT_MINUTES', 15, 1, 10_080) * 60_000,

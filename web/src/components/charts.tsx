@@ -46,3 +46,33 @@ export function Ring({ part, whole, label }: { part: number; whole: number; labe
     </svg>
   );
 }
+
+/** Vertical columns over time (e.g. per month), values written above each column. */
+export function ColumnChart({ data, title }: { data: Array<{ label: string; value: number }>; title: string }) {
+  const max = Math.max(1, ...data.map((d) => d.value));
+  const column = 40;
+  const height = 160;
+  const width = Math.max(200, data.length * column + 20);
+  return (
+    <figure className="chart">
+      <figcaption>{title}</figcaption>
+      <svg viewBox={`0 0 ${width} ${height + 40}`} role="img" aria-label={title} width="100%" preserveAspectRatio="xMinYMin meet">
+        {data.map((d, i) => {
+          const h = Math.max(2, Math.round((d.value / max) * height));
+          const x = 10 + i * column;
+          return (
+            <g key={d.label}>
+              <rect x={x + 6} y={height - h + 16} width={column - 12} height={h} rx={3} className="chart-bar" />
+              <text x={x + column / 2} y={height - h + 12} textAnchor="middle" className="chart-value">
+                {d.value}
+              </text>
+              <text x={x + column / 2} y={height + 32} textAnchor="middle" className="chart-label">
+                {d.label.slice(2)}
+              </text>
+            </g>
+          );
+        })}
+      </svg>
+    </figure>
+  );
+}

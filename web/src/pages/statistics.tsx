@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, query } from '../api';
-import { BarChart, Ring } from '../components/charts';
+import { api, ApiError, query } from '../api';
+import { BarChart, ColumnChart, Ring } from '../components/charts';
 import { ErrorNote, Loading, Page, Stat } from '../components/ui';
 import { useData } from '../hooks';
 
@@ -14,6 +14,56 @@ interface Stats {
 }
 
 const PERIODS = [7, 30, 365] as const;
+
+const WORK_METRICS = ['submissions', 'items', 'newItems', 'crossCountryMatches', 'victimsIdentified', 'victimsSafeguarded', 'offendersIdentified', 'noticesYellow', 'noticesGreen', 'operations'] as const;
+type WorkMetric = (typeof WORK_METRICS)[number];
+
+interface Work {
+  from: string;
+  to: string;
+  country: string | null;
+  rows: Array<{ country: string; month: string } & Record<WorkMetric, number>>;
+  totals: Record<WorkMetric, number>;
+}
+
+/** The work done per country and month (/api/stats); absent on servers without it. */
+function WorkStatistics() {
+  const { t } = useTranslation();
+  const { data } = useData(
+    () => api.get<Work>('/api/stats').catch((e: unknown) => (e instanceof ApiError && e.status === 404 ? null : Promise.reject(e))),
+    [],
+  );
+  if (!data) return null;
+  const months = new Map<string, number>();
+  const countries = new Map<string, number>();
+  for (const r of data.rows) {
+    months.set(r.month, (months.get(r.month) ?? 0) + r.items);
+    countries.set(r.country, (countries.get(r.country) ?? 0) + r.newItems);
+  }
+  return (
+    <section aria-labelledby="h-work">
+      <h2 id="h-work">
+        {t('stats.work', { from: data.from, to: data.to })}{' '}
+        <a className="button small secondary" href="/api/stats?format=csv">
+          CSV
+        </a>
+      </h2>
+      <div className="stats">
+        {WORK_METRICS.map((m) => (
+          <Stat key={m} label={t(`stats.metric.${m}`)} value={data.totals[m] ?? 0} />
+        ))}
+      </div>
+      <div className="columns">
+        <section className="card">
+          <ColumnChart title={t('stats.itemsPerMonth')} data={[...months.entries()].sort().map(([label, value]) => ({ label, value }))} />
+        </section>
+        <section className="card">
+          <BarChart title={t('stats.newByCountry')} data={[...countries.entries()].map(([label, value]) => ({ label, value }))} />
+        </section>
+      </div>
+    </section>
+  );
+}
 
 /** Activity and accounts over a period, drawn as plain SVG charts from /api/audit/stats. */
 export function StatisticsPage() {
@@ -64,6 +114,8 @@ export function StatisticsPage() {
           <span className="stat-label">{t('stats.certified')}</span>
         </div>
       </div>
+      <WorkStatistics />
+      <h2>{t('stats.activity')}</h2>
       <div className="columns">
         <section className="card">
           <BarChart title={t('stats.topActions')} data={actions} />

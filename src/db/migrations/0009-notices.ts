@@ -186,5 +186,6 @@ export const notices: MigrationStep = {
     // Statistics: month buckets per country over these columns.
     await db.schema.createIndex('submissions_country_created').on('submissions').columns(['country_code', 'created_at']).execute();
     await db.schema.createIndex('submission_files_created').on('submission_files').columns(['created_at']).execute();
+    await db.schema.createIndex('series_sightings_at').on('series_sightings').columns(['at']).execute();
   },
 };

@@ -96,9 +96,13 @@ export class OperationBoard {
     return toTarget(updated);
   }
 
-  async targets(ctx: TxContext, id: number): Promise<OperationTarget[]> {
+  /** Targets, oldest first; `next` is the `after` of the following page. */
+  async targets(ctx: TxContext, id: number, input: { after?: number; limit?: number } = {}): Promise<Page<OperationTarget>> {
     await this.access.require(ctx, id, 'read');
-    return (await ctx.tx.selectFrom('operation_targets').selectAll().where('operation_id', '=', id).orderBy('id').execute()).map(toTarget);
+    const limit = pageSize(input.limit);
+    let q = ctx.tx.selectFrom('operation_targets').selectAll().where('operation_id', '=', id).orderBy('id').limit(limit + 1);
+    if (input.after !== undefined) q = q.where('id', '>', input.after);
+    return page((await q.execute()).map(toTarget), limit, (t) => t.id);
   }
 
   /** An entry of the timeline: something that happened (a search, an arrest, a rescue) and when. */
@@ -115,11 +119,21 @@ export class OperationBoard {
     return toAction(inserted);
   }
 
-  /** The timeline in the order things happened (keyset paging by (time, id) is not needed: bounded to 1000). */
-  async timeline(ctx: TxContext, id: number): Promise<OperationAction[]> {
+  /** The timeline in the order things happened; `next` ("<happenedAt>.<id>") is the `after` of the following page. */
+  async timeline(ctx: TxContext, id: number, input: { after?: string; limit?: number } = {}): Promise<{ items: OperationAction[]; next: string | null }> {
     await this.access.require(ctx, id, 'read');
-    const rows = await ctx.tx.selectFrom('operation_actions').selectAll().where('operation_id', '=', id).orderBy('happened_at').orderBy('id').limit(1000).execute();
-    return rows.map(toAction);
+    const limit = pageSize(input.limit);
+    let q = ctx.tx.selectFrom('operation_actions').selectAll().where('operation_id', '=', id).orderBy('happened_at').orderBy('id').limit(limit + 1);
+    if (input.after !== undefined) {
+      const m = /^(\d{1,16})\.(\d{1,16})$/.exec(input.after);
+      if (!m) throw new InvalidError('after is the "next" of the previous page: <time>.<id>');
+      const [time, last] = [Number(m[1]), Number(m[2])];
+      q = q.where((eb) => eb.or([eb('happened_at', '>', time), eb.and([eb('happened_at', '=', time), eb('id', '>', last)])]));
+    }
+    const rows = (await q.execute()).map(toAction);
+    const items = rows.slice(0, limit);
+    const lastItem = items[items.length - 1];
+    return { items, next: rows.length > limit ? `${lastItem.happenedAt}.${lastItem.id}` : null };
   }
 
   async addTask(ctx: TxContext, id: number, input: { title: string; details?: string; ownerId: number; dueAt?: number | null }): Promise<OperationTask> {
@@ -160,12 +174,15 @@ export class OperationBoard {
     return this.task(ctx, taskId);
   }
 
-  async tasks(ctx: TxContext, id: number, input: { status?: TaskStatus; ownerId?: number } = {}): Promise<OperationTask[]> {
+  /** Tasks, oldest first; `next` is the `after` of the following page. */
+  async tasks(ctx: TxContext, id: number, input: { status?: TaskStatus; ownerId?: number; after?: number; limit?: number } = {}): Promise<Page<OperationTask>> {
     await this.access.require(ctx, id, 'read');
-    let q = taskQuery(ctx).where('t.operation_id', '=', id).orderBy('t.id').limit(1000);
+    const limit = pageSize(input.limit);
+    let q = taskQuery(ctx).where('t.operation_id', '=', id).orderBy('t.id').limit(limit + 1);
     if (input.status) q = q.where('t.status', '=', input.status);
     if (input.ownerId !== undefined) q = q.where('t.owner_id', '=', input.ownerId);
-    return (await q.execute()).map(toTask);
+    if (input.after !== undefined) q = q.where('t.id', '>', input.after);
+    return page((await q.execute()).map(toTask), limit, (t) => t.id);
   }
 
   async post(ctx: TxContext, id: number, body: string): Promise<OperationMessage> {
@@ -213,6 +230,15 @@ export class OperationBoard {
     if (ctx.actor.kind === 'user' && ctx.actor.userId === ownerId) return;
     await this.notifications.notify(ctx.tx, [{ userId: ownerId, kind: 'operation.update', message, object: { type: 'operation', id }, details: { taskId }, dedupeKey: `operation.task:${taskId}:${ownerId}:${ctx.now}` }], ctx.now);
   }
+}
+
+function pageSize(limit: number | undefined): number {
+  return Math.min(Math.max(1, limit ?? 100), 500);
+}
+
+function page<T>(rows: T[], limit: number, key: (row: T) => number): Page<T> {
+  const items = rows.slice(0, limit);
+  return { items, next: rows.length > limit ? key(items[items.length - 1]) : null };
 }
 
 function taskQuery(ctx: TxContext) {

@@ -109,6 +109,11 @@ for (const adapter of databaseAdapters()) {
         ['Search in Lyon', 'FR'],
         ['Arrest in Hamburg', 'DE'],
       ]);
+      const tl1 = (await DE.get(`/api/operations/${op.id}/timeline?limit=1`)).json() as { actions: Array<{ id: number; title: string }>; next: string };
+      expect(tl1.actions.map((a) => a.title)).toEqual(['Search in Lyon']);
+      expect(tl1.next).toBe(`${earlier}.${tl1.actions[0].id}`);
+      expect((await DE.get(`/api/operations/${op.id}/timeline?limit=1&after=${tl1.next}`)).json()).toMatchObject({ actions: [{ title: 'Arrest in Hamburg' }], next: null });
+      expect((await DE.get(`/api/operations/${op.id}/timeline?after=abc`)).statusCode).toBe(400);
 
       expect((await FR.post(`/api/operations/${op.id}/tasks`, { title: 'Image the seized laptop', ownerId: es.id })).statusCode).toBe(404);
       const due = Date.UTC(2026, 11, 1);
@@ -118,7 +123,8 @@ for (const adapter of databaseAdapters()) {
       expect(task.json()).toMatchObject({ owner: { username: 'doris', countryCode: 'DE' }, dueAt: due, status: 'open' });
       expect((await DE.patch(`/api/operations/${op.id}/tasks/${taskId}`, { status: 'done' })).statusCode).toBe(403);
       expect((await DE2.patch(`/api/operations/${op.id}/tasks/${taskId}`, { status: 'done' })).json()).toMatchObject({ status: 'done' });
-      expect(((await DE.get(`/api/operations/${op.id}/tasks?status=done`)).json() as { tasks: unknown[] }).tasks).toHaveLength(1);
+      expect((await DE.get(`/api/operations/${op.id}/tasks?status=done`)).json()).toMatchObject({ tasks: [{ id: taskId }], next: null });
+      expect((await DE.get(`/api/operations/${op.id}/targets?limit=1`)).json()).toMatchObject({ targets: [{ id: targetId }], next: null });
       const note = ((await DE2.get('/api/notifications')).json() as { notifications: Array<{ kind: string; message: string }> }).notifications.find((n) => n.kind === 'operation.update');
       expect(note?.message).toMatch(/You own a task in joint operation "Operation Board": Image the seized laptop/);
 

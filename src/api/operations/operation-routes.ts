@@ -29,6 +29,7 @@ const target = z.object({ id: int, label: z.string(), details: z.string(), count
 const action = z.object({ id: int, happenedAt: int, title: z.string(), details: z.string(), countryCode: z.string(), createdBy: int, createdAt: int });
 const task = z.object({ id: int, title: z.string(), details: z.string(), owner: z.object({ userId: int, username: z.string(), countryCode: z.string() }), dueAt: int.nullable(), status: taskStatus, createdBy: int, createdAt: int, updatedAt: int });
 const message = z.object({ id: int, author: z.object({ userId: int, username: z.string() }), countryCode: z.string(), body: z.string(), createdAt: int });
+const limit = z.coerce.number().int().min(1).max(500).optional();
 const subParams = (name: string) => z.object({ id: idString, [name]: idString });
 
 /**
@@ -78,9 +79,14 @@ export function operationRoutes(deps: OperationRouteDeps): FastifyPluginAsyncZod
       run(request, (ctx) => operations.unshare(ctx, request.params.id, request.params.itemId)),
     );
 
-    app.get('/api/operations/:id/targets', { schema: { tags, summary: 'Targets', params: idParam, response: { 200: z.object({ targets: z.array(target) }) } }, config: { access: 'operations.read' } }, async (request) => ({
-      targets: await run(request, (ctx) => board.targets(ctx, request.params.id)),
-    }));
+    app.get(
+      '/api/operations/:id/targets',
+      { schema: { tags, summary: 'Targets, oldest first', params: idParam, querystring: z.strictObject({ after: idString.optional(), limit }), response: { 200: z.object({ targets: z.array(target).readonly(), next: int.nullable() }) } }, config: { access: 'operations.read' } },
+      async (request) => {
+        const page = await run(request, (ctx) => board.targets(ctx, request.params.id, request.query));
+        return { targets: page.items, next: page.next };
+      },
+    );
     app.post(
       '/api/operations/:id/targets',
       { schema: { tags, summary: 'Add a target', params: idParam, body: z.strictObject({ label: z.string().min(1).max(300), details: z.string().max(20000).optional(), countryCode: country.nullable().optional() }), response: { 201: target } }, config: { access: 'operations.write' } },
@@ -92,9 +98,17 @@ export function operationRoutes(deps: OperationRouteDeps): FastifyPluginAsyncZod
       async (request) => run(request, (ctx) => board.updateTarget(ctx, request.params.id, request.params.targetId, request.body)),
     );
 
-    app.get('/api/operations/:id/timeline', { schema: { tags, summary: 'The timeline of actions, in the order they happened', params: idParam, response: { 200: z.object({ actions: z.array(action) }) } }, config: { access: 'operations.read' } }, async (request) => ({
-      actions: await run(request, (ctx) => board.timeline(ctx, request.params.id)),
-    }));
+    app.get(
+      '/api/operations/:id/timeline',
+      {
+        schema: { tags, summary: 'The timeline of actions, in the order they happened', params: idParam, querystring: z.strictObject({ after: z.string().regex(/^\d{1,16}\.\d{1,16}$/, 'the previous page\'s next').optional(), limit }), response: { 200: z.object({ actions: z.array(action).readonly(), next: z.string().nullable() }) } },
+        config: { access: 'operations.read' },
+      },
+      async (request) => {
+        const page = await run(request, (ctx) => board.timeline(ctx, request.params.id, request.query));
+        return { actions: page.items, next: page.next };
+      },
+    );
     app.post(
       '/api/operations/:id/timeline',
       { schema: { tags, summary: 'Record an action (a search, an arrest, a rescue) and when it happened', params: idParam, body: z.strictObject({ happenedAt: int.positive(), title: z.string().min(1).max(300), details: z.string().max(20000).optional() }), response: { 201: action } }, config: { access: 'operations.write' } },
@@ -103,8 +117,11 @@ export function operationRoutes(deps: OperationRouteDeps): FastifyPluginAsyncZod
 
     app.get(
       '/api/operations/:id/tasks',
-      { schema: { tags, summary: 'Tasks', params: idParam, querystring: z.strictObject({ status: taskStatus.optional(), owner: idString.optional() }), response: { 200: z.object({ tasks: z.array(task) }) } }, config: { access: 'operations.read' } },
-      async (request) => ({ tasks: await run(request, (ctx) => board.tasks(ctx, request.params.id, { status: request.query.status, ownerId: request.query.owner })) }),
+      { schema: { tags, summary: 'Tasks, oldest first', params: idParam, querystring: z.strictObject({ status: taskStatus.optional(), owner: idString.optional(), after: idString.optional(), limit }), response: { 200: z.object({ tasks: z.array(task).readonly(), next: int.nullable() }) } }, config: { access: 'operations.read' } },
+      async (request) => {
+        const page = await run(request, (ctx) => board.tasks(ctx, request.params.id, { status: request.query.status, ownerId: request.query.owner, after: request.query.after, limit: request.query.limit }));
+        return { tasks: page.items, next: page.next };
+      },
     );
     app.post(
       '/api/operations/:id/tasks',

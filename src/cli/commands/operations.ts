@@ -67,7 +67,7 @@ export function registerOperationsCommand(program: Command): void {
       process.stdout.write(`task ${t.id} for ${t.owner.username}\n`);
     });
   common(ops.command('tasks').description('tasks').argument('<id>', 'operation id', idArg)).action(async (id: number, o: Conn) => {
-    const { tasks } = await client(o).get<{ tasks: OperationTask[] }>(`/api/operations/${id}/tasks`);
+    const { tasks } = await client(o).get<{ tasks: OperationTask[]; next: number | null }>(`/api/operations/${id}/tasks`, { limit: 500 });
     if (o.json) return print(tasks);
     for (const t of tasks) process.stdout.write(`${t.id}\t${t.status}\t${t.owner.countryCode}/${t.owner.username}\t${t.dueAt ? new Date(t.dueAt).toISOString().slice(0, 10) : '-'}\t${t.title}\n`);
   });

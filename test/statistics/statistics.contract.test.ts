@@ -104,6 +104,23 @@ for (const adapter of databaseAdapters()) {
       expect(lines.at(-1)).toBe('');
     });
 
+    it('counts identification when it happens: PeopleService stamps the first identification and safeguarding', async () => {
+      const month = new Date().toISOString().slice(0, 7);
+      const figures = async () => ((await GA.get(`/api/stats?from=${month}&to=${month}&country=FR`)).json() as { totals: Record<string, number> }).totals;
+      const victim = (await INV.post('/api/people', { kind: 'victim', label: 'child A', sex: 'female' })).json() as { id: number };
+      expect(await figures()).toMatchObject({ victimsIdentified: 0, victimsSafeguarded: 0 });
+      expect((await INV.patch(`/api/people/${victim.id}`, { status: 'identified' })).statusCode).toBe(200);
+      expect(await figures()).toMatchObject({ victimsIdentified: 1, victimsSafeguarded: 0 });
+      await INV.patch(`/api/people/${victim.id}`, { status: 'safeguarded' });
+      const row = await env.container.database.db.selectFrom('people').select(['identified_at', 'safeguarded_at']).where('id', '=', victim.id).executeTakeFirstOrThrow();
+      expect(Number(row.safeguarded_at)).toBeGreaterThanOrEqual(Number(row.identified_at));
+      expect(await figures()).toMatchObject({ victimsIdentified: 1, victimsSafeguarded: 1 });
+      await INV.patch(`/api/people/${victim.id}`, { status: 'unidentified' });
+      expect(await figures()).toMatchObject({ victimsIdentified: 0, victimsSafeguarded: 0 });
+      await INV.post('/api/people', { kind: 'offender', label: 'man B', sex: 'male', status: 'identified' });
+      expect(await figures()).toMatchObject({ offendersIdentified: 1 });
+    });
+
     it('shows a country admin its own country only; investigators none', async () => {
       const own = (await FRA.get('/api/stats?from=2026-01&to=2026-03')).json() as { rows: Array<{ country: string }>; country: string };
       expect(own.country).toBe('FR');

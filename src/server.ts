@@ -84,6 +84,9 @@ export function buildContainerApp(container: Container): Promise<FastifyInstance
     jobs: container.jobAdmin,
     hashSets: { hashSets: container.hashSets, maxImportBytes: config.http.maxUploadBytes },
     cases: container.cases,
+    notices: container.notices,
+    operations: container.operations,
+    statistics: container.statistics,
     match: {
       matching: container.matching,
       hashFile: (path) => container.hashPool().hashFile(path, { dihedral: true }),

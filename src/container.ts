@@ -29,6 +29,9 @@ import { createKeyring, loadOrCreateMasterKey, masterKeyFromHex, type MasterKeyr
 import { UploadService } from './uploads/upload-service.js';
 import { createCasesModule, type CasesModule } from './cases/cases-module.js';
 import { SERIES_MATCH_JOB, seriesMatchJob } from './cases/series-match.js';
+import { createNoticesModule, type NoticesModule } from './notices/notices-module.js';
+import { createOperationsModule, type OperationsModule } from './operations/operations-module.js';
+import { StatisticsService } from './statistics/statistics-service.js';
 import { UploadStore } from './uploads/upload-store.js';
 import { VERSION } from './version.js';
 
@@ -73,6 +76,12 @@ export interface Container {
   readonly matchPairs: MatchPairService;
   /** Investigations, series, people, categorisation, comments, consultations, connections, search, notifications. */
   readonly cases: CasesModule;
+  /** Green and Yellow Notices: lifecycle, photos, connections (notices/). */
+  readonly notices: NoticesModule;
+  /** Joint operations (operations/). */
+  readonly operations: OperationsModule;
+  /** Statistics per country and month (statistics/). */
+  readonly statistics: StatisticsService;
   /** Resumable (tus) uploads: sealed chunks under DATA_DIR/uploads, handed to `submissions` when complete. */
   readonly uploads: UploadService;
   readonly version: string;
@@ -178,6 +187,9 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
     );
     const cases = createCasesModule({ db: database.db, access, submissions, categoryQuorum: config.cases.categoryQuorum });
     jobHandlers.register(SERIES_MATCH_JOB, seriesMatchJob({ db: database.db, catalog, matching, notifications: cases.notifications }));
+    const notices = createNoticesModule({ db: database.db, access, cases, submissions });
+    const operations = createOperationsModule({ access, cases, notices });
+    const statistics = new StatisticsService(access.policy, database.dialect);
 
     const uploads = new UploadService({
       store: new UploadStore(join(config.dataDir, 'uploads'), keyring),
@@ -221,6 +233,9 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       matchPairs: new MatchPairService(database.db, access.policy, viewer),
       uploads,
       cases,
+      notices,
+      operations,
+      statistics,
       version: VERSION,
       start() {
         runner?.start();

@@ -85,6 +85,9 @@ export function buildContainerApp(container: Container): Promise<FastifyInstance
     jobs: container.jobAdmin,
     hashSets: { hashSets: container.hashSets, maxImportBytes: config.http.maxUploadBytes },
     cases: container.cases,
+    notices: container.notices,
+    operations: container.operations,
+    statistics: container.statistics,
     webViewing: { preferences: container.viewingPreferences, pairs: container.matchPairs },
     webRoot: findWebRoot(),
     match: {

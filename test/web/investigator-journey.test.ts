@@ -92,6 +92,7 @@ describe.skipIf(noChromium)('the web application, end to end in Chromium', () =>
 
   let submissionPath = '';
   let investigationPath = '';
+  let noticePath = '';
   let anaPage: Page;
 
   it('signs in with a one-time password and TOTP, shows recovery codes once, and makes the user choose a password', async () => {
@@ -203,6 +204,31 @@ describe.skipIf(noChromium)('the web application, end to end in Chromium', () =>
     await shooter(anaPage, '07-ana')('answer');
   });
 
+  it('drafts a Yellow Notice for a missing child and asks for its publication', async () => {
+    const page = anaPage;
+    await page.getByRole('link', { name: 'Notices and operations' }).click();
+    await page.getByText('Draft a notice').click();
+    await page.locator('select[name=notice-kind]').selectOption('yellow');
+    await page.locator('input[name=family]').fill('Durand');
+    await page.locator('input[name=given]').fill('Léa');
+    await page.locator('select[name=sex]').selectOption('female');
+    await page.locator('input[name=birth-date]').fill('2014-03-02');
+    await page.locator('textarea[name=marks]').fill('Small scar above the left eyebrow');
+    await page.locator('input[name=disappearance-date]').fill('2026-11-20');
+    await page.locator('input[name=disappearance-place]').fill('Lyon, Part-Dieu station');
+    await page.locator('input[name=disappearance-country]').fill('FR');
+    await page.locator('textarea[name=circumstances]').fill('Left school at 16:30 and did not arrive home.');
+    await page.getByRole('button', { name: 'Save the draft' }).click();
+    await hasText(page.locator('h1'), /^Yellow Notice/);
+    await hasText(page.locator('#h-subject'), 'DURAND, Léa');
+    await page.getByRole('button', { name: 'Ask for publication' }).click();
+    await hasText(page.locator('.page-actions'), 'awaiting publication');
+    noticePath = new URL(page.url()).pathname;
+    await shooter(page, '07-ana')('yellow-notice');
+    await page.getByRole('link', { name: 'Notices and operations' }).click();
+    await hasCount(page.locator('[data-testid=notices] tbody tr'), 1);
+  });
+
   it('shows a user from a third country none of it, in Spanish', async () => {
     const page = await open('es-ES');
     const shot = shooter(page, '08-carla');
@@ -216,6 +242,11 @@ describe.skipIf(noChromium)('the web application, end to end in Chromium', () =>
     await hasCount(page.locator('h1'), 0);
     await page.goto(`${url}/consultations`);
     await hasCount(page.getByTestId('consultation'), 0);
+    await page.goto(`${url}/notices`);
+    await page.locator('[data-testid=notices]').waitFor();
+    await hasCount(page.locator('[data-testid=notices] tbody tr'), 0);
+    await page.goto(`${url}${noticePath}`);
+    await page.getByRole('alert').waitFor();
     await page.goto(`${url}${submissionPath}`);
     await page.getByRole('alert').waitFor();
     await shot('submission-refused');

@@ -229,6 +229,18 @@ describe.skipIf(noChromium)('the web application, end to end in Chromium', () =>
     await hasCount(page.locator('[data-testid=notices] tbody tr'), 1);
   });
 
+  it('starts a joint operation and shares the investigation into it', async () => {
+    const page = anaPage;
+    await page.locator('input[name=operation-name]').fill('Operation Nightingale');
+    await page.getByRole('button', { name: 'Start an operation' }).click();
+    await hasText(page.locator('h1'), 'Operation Nightingale');
+    await hasText(page.locator('main'), /FR · coordinator · ana\.martin/);
+    await page.locator('input[name=item-id]').fill(investigationPath.split('/').pop()!);
+    await page.getByRole('button', { name: 'Share' }).click();
+    await hasText(page.getByTestId('operation-items'), 'Operation Lighthouse');
+    await shooter(page, '07-ana')('operation');
+  });
+
   it('shows a user from a third country none of it, in Spanish', async () => {
     const page = await open('es-ES');
     const shot = shooter(page, '08-carla');
@@ -245,6 +257,8 @@ describe.skipIf(noChromium)('the web application, end to end in Chromium', () =>
     await page.goto(`${url}/notices`);
     await page.locator('[data-testid=notices]').waitFor();
     await hasCount(page.locator('[data-testid=notices] tbody tr'), 0);
+    await page.locator('section[aria-labelledby=h-operations] p.empty').waitFor();
+    await hasCount(page.getByTestId('operations').locator('li'), 0);
     await page.goto(`${url}${noticePath}`);
     await page.getByRole('alert').waitFor();
     await page.goto(`${url}${submissionPath}`);
@@ -339,6 +353,9 @@ describe.skipIf(noChromium)('the web application, end to end in Chromium', () =>
     await shot('audit');
     await page.getByRole('link', { name: 'Statistics' }).click();
     await page.locator('figure.chart svg').first().waitFor();
+    // The work per country and month: ana's submissions count for France.
+    await hasText(page.locator('#h-work'), /^Work from \d{4}-\d{2} to \d{4}-\d{2}/);
+    await hasText(page.locator('section[aria-labelledby=h-work] .stats'), /\b4\s+Submissions\b/);
     await shot('statistics');
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.locator('input[name=blur]').fill('20');

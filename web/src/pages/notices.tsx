@@ -88,7 +88,7 @@ export function NoticesPage() {
           </tbody>
         </table>
       </section>
-      {can('operations.read') ? <Operations list={operations.data?.operations ?? []} error={operations.error} onCreated={() => void operations.reload()} /> : null}
+      {can('operations.read') ? <Operations list={operations.data?.operations} error={operations.error} onCreated={() => void operations.reload()} /> : null}
     </Page>
   );
 }
@@ -242,7 +242,7 @@ function NewNotice() {
   );
 }
 
-function Operations({ list, error, onCreated }: { list: OperationSummary[]; error: string | null; onCreated: () => void }) {
+function Operations({ list, error, onCreated }: { list: OperationSummary[] | undefined; error: string | null; onCreated: () => void }) {
   const { t } = useTranslation();
   const { can } = useSession();
   const [name, setName] = useState('');
@@ -269,9 +269,9 @@ function Operations({ list, error, onCreated }: { list: OperationSummary[]; erro
         </form>
       ) : null}
       <ErrorNote error={error} />
-      {list.length === 0 ? <Empty>{t('operations.none')}</Empty> : null}
-      <ul className="list">
-        {list.map((o) => (
+      {list && list.length === 0 ? <Empty>{t('operations.none')}</Empty> : null}
+      <ul className="list" data-testid="operations">
+        {list?.map((o) => (
           <li key={o.id}>
             <Link to={`/operations/${o.id}`}>{o.name}</Link> · {t(`operations.status.${o.status}`)} · {t('operations.coordinator', { country: o.coordinatorCountry })}
           </li>

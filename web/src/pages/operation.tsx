@@ -96,7 +96,7 @@ export function OperationPage({ id }: { id: number }) {
         <section className="card">
           <h2>{t('operations.items')}</h2>
           {o.items.length === 0 ? <Empty>{t('investigations.noLinks')}</Empty> : null}
-          <ul className="list">
+          <ul className="list" data-testid="operation-items">
             {o.items.map((i) => (
               <li key={i.id}>
                 <Link to={i.kind === 'notice' ? `/notices/${i.targetId}` : `/investigations/${i.targetId}`}>{i.title}</Link> ({i.countryCode})
@@ -116,7 +116,7 @@ export function OperationPage({ id }: { id: number }) {
             </select>
             <label>
               {t('investigations.targetId')}
-              <input required pattern="[0-9]+" size={6} value={itemId} onChange={(e) => setItemId(e.target.value)} />
+              <input name="item-id" required pattern="[0-9]+" size={6} value={itemId} onChange={(e) => setItemId(e.target.value)} />
             </label>
             <button type="submit" className="small">
               {t('investigations.share')}

@@ -20,6 +20,7 @@ import { MatchService } from './matching/match-service.js';
 import { SignalStore } from './matching/signal-store.js';
 import { HashPool } from './signals/hash-pool.js';
 import { resolveIngestLimits } from './media/limits.js';
+import { resolveVideoDecoder } from './video/video-decoder.js';
 import { createMediaToolkit } from './media/media-toolkit.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { LocalBlobStore } from './storage/local-blob-store.js';
@@ -151,6 +152,7 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
     });
 
     const limits = resolveIngestLimits();
+    const ffmpeg = resolveVideoDecoder(config.video.ffmpegPath, logger);
     const submissions = new SubmissionService(database.db, blobStore, queue, access.audit, access.policy);
     const viewer = new MediaViewService(database.db, blobStore, access.policy, access.audit);
     const reports = new ReportService(database.db, submissions, catalog, matching);
@@ -161,7 +163,7 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
         blobs: blobStore,
         signals,
         audit: access.audit,
-        tools: createMediaToolkit({ pool: hashPool, limits }),
+        tools: createMediaToolkit({ pool: hashPool, limits, ffmpeg, videoFps: config.video.sampleFps }),
         submissions,
         limits,
         tmpDir: join(config.dataDir, 'tmp'),

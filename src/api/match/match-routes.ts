@@ -27,7 +27,7 @@ export const matchBody = z.strictObject({
 });
 
 export const matchHit = z.object({
-  signal: z.enum(['pdq', 'md5', 'sha1', 'sha256']),
+  signal: z.enum(['pdq', 'vpdq', 'md5', 'sha1', 'sha256']),
   query: z.string(),
   queryVariant: z.string(),
   hash: z.string(),
@@ -37,6 +37,8 @@ export const matchHit = z.object({
   source: z.enum(['set', 'media']),
   set: z.object({ id: z.number().int(), name: z.string() }).nullable(),
   label: z.string().nullable(),
+  frameMs: z.number().int().nullable().optional().describe('for a video frame hit: where in the stored video the matching frame is (ms)'),
+  queryFrameMs: z.number().int().nullable().optional().describe('for a video query: the time of the query frame that matched (ms)'),
   item: z
     .object({
       id: z.number().int(),

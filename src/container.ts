@@ -17,6 +17,8 @@ import type { JobQueue } from './jobs/job-queue.js';
 import { JobHandlers, JobRunner } from './jobs/job-runner.js';
 import { IndexCatalog } from './matching/index-catalog.js';
 import { MatchService } from './matching/match-service.js';
+import { VideoMatchService } from './matching/video-match-service.js';
+import type { FfmpegBinary } from './media/ffmpeg-binary.js';
 import { SignalStore } from './matching/signal-store.js';
 import { HashPool } from './signals/hash-pool.js';
 import { resolveIngestLimits } from './media/limits.js';
@@ -59,6 +61,10 @@ export interface Container {
    */
   catalog(): Promise<IndexCatalog>;
   matching(): Promise<MatchService>;
+  /** Video matching (vPDQ): video-to-video, clip-in-video, frames against images. */
+  videoMatching(): Promise<VideoMatchService>;
+  /** The ffmpeg resolved at start for video (null: none, videos are stored without frame hashes). */
+  readonly ffmpeg: FfmpegBinary | null;
   readonly hashSets: HashSetService;
   /** Worker threads that decode and hash files (started on first use). */
   hashPool(): HashPool;
@@ -136,6 +142,8 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       }));
     let matchPromise: Promise<MatchService> | undefined;
     const matching = () => (matchPromise ??= catalog().then((c) => new MatchService(c, signals, access.policy)));
+    let videoMatchPromise: Promise<VideoMatchService> | undefined;
+    const videoMatching = () => (videoMatchPromise ??= Promise.all([catalog(), matching()]).then(([c, m]) => new VideoMatchService(c, signals, m, access.policy)));
     const hashSets = new HashSetService(database.db, signals, access.audit, access.policy, async () => {
       if (catalogPromise) await (await catalogPromise).catchUp();
     });
@@ -155,7 +163,7 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
     const ffmpeg = resolveVideoDecoder(config.video.ffmpegPath, logger);
     const submissions = new SubmissionService(database.db, blobStore, queue, access.audit, access.policy);
     const viewer = new MediaViewService(database.db, blobStore, access.policy, access.audit);
-    const reports = new ReportService(database.db, submissions, catalog, matching);
+    const reports = new ReportService(database.db, submissions, catalog, matching, videoMatching);
     jobHandlers.register(
       INGEST_FILE_JOB,
       ingestFileJob({
@@ -209,6 +217,8 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       signals,
       catalog,
       matching,
+      videoMatching,
+      ffmpeg,
       hashSets,
       hashPool,
       submissions,

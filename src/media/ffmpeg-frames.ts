@@ -43,7 +43,9 @@ export function streamFrames(ffmpeg: FfmpegBinary, path: string, options: FrameS
   const fps = all ? 0 : (options.fps as number);
   if (!all && !(fps > 0 && fps <= 120)) throw new InvalidError(`frame sampling rate must be above 0 and at most 120 frames per second, got ${String(options.fps)}`);
   const sourceFps = options.sourceFps && options.sourceFps > 0 ? options.sourceFps : 30;
-  const filters = [...(all ? [] : [`fps=${fps}`]), `scale=${width}:${height}`].join(',');
+  // `round=up`: output frame n is the last input frame at or before n / fps, i.e. the frame at exactly that time (the
+  // default rounding picks the last frame before n / fps + half an interval, half a second late at 1 fps).
+  const filters = [...(all ? [] : [`fps=fps=${fps}:round=up`]), `scale=${width}:${height}`].join(',');
   const args = [
     '-hide_banner',
     '-nostdin',
@@ -133,5 +135,9 @@ export function streamFrames(ffmpeg: FfmpegBinary, path: string, options: FrameS
 
 /** An ffmpeg message without the input path (scratch file names say nothing useful and must not leak). */
 function clean(line: string): string {
-  return line.replace(/\/[^\s:]+/g, '<file>').trim().slice(0, 200);
+  return line
+    .replace(/\[[^\]]*@ 0x[0-9a-f]+\]\s*/g, '')
+    .replace(/\/[^\s:]+/g, '<file>')
+    .trim()
+    .slice(0, 200);
 }

@@ -86,7 +86,9 @@ export class VideoHasher {
     const expected = this.checkLimits(probe, fps);
     const frames = new VideoFrames(Math.min(Math.max(expected, 16), this.limits.maxVideoFrames));
     const { width, height } = probe;
-    const keeper = options.keepFrames === false ? null : new FrameKeeper(width, height, expected);
+    const rate = fps === 'all' ? (probe.fps ?? 30) : fps;
+    const estimate = probe.durationMs === null ? 0 : Math.max(1, Math.floor((probe.durationMs / 1000) * rate));
+    const keeper = options.keepFrames === false ? null : new FrameKeeper(width, height, estimate);
     const image = { data: new Uint8Array(0), width, height, channels: 3 as const };
     const result = await streamFrames(
       this.ffmpeg,

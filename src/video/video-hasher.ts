@@ -16,6 +16,11 @@ export interface VideoHashOptions {
   readonly fps?: number | 'all';
   /** Keep small copies of evenly spread frames for a contact sheet and one full frame for the thumbnail (default true). */
   readonly keepFrames?: boolean;
+  /**
+   * When sampling (not every frame), decode reference frames only (default true): much less decoding, and a sampled
+   * frame may be the reference frame a frame or two before its time. False decodes every frame.
+   */
+  readonly referenceFramesOnly?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -93,7 +98,7 @@ export class VideoHasher {
     const result = await streamFrames(
       this.ffmpeg,
       path,
-      { fps, width, height, sourceFps: probe.fps, maxFrames: this.limits.maxVideoFrames, signal: options.signal },
+      { fps, width, height, sourceFps: probe.fps, maxFrames: this.limits.maxVideoFrames, referenceFramesOnly: options.referenceFramesOnly ?? true, signal: options.signal },
       (rgb, index, ms) => {
         (image as { data: Uint8Array }).data = rgb;
         const h = this.pdq.hash(image);

@@ -1,4 +1,4 @@
-import { hammingDistance256, HASH256_BYTES } from '../core/hash256.js';
+import { hammingDistance256Words, HASH256_BYTES } from '../core/hash256.js';
 import { Matches } from '../index/matches.js';
 import type { SignalIndex } from '../index/signal-index.js';
 import type { FrameTable } from './frame-table.js';
@@ -58,16 +58,33 @@ export interface FrameMatchResult {
  * once (a still scene repeats one hash). Returns their indices in time order.
  */
 export function usableFrames(frames: VideoFrames, minQuality = DEFAULT_MIN_FRAME_QUALITY): number[] {
-  const seen = new Set<string>();
+  const words = wordsOf(frames);
+  // Frames by their first 32 bits; equal hashes share a bucket and are confirmed word by word.
+  const buckets = new Map<number, number[]>();
   const out: number[] = [];
-  for (let i = 0; i < frames.count; i++) {
+  next: for (let i = 0; i < frames.count; i++) {
     if (frames.qualities[i] < minQuality) continue;
-    const key = Buffer.from(frames.hashes.buffer, frames.hashes.byteOffset + i * HASH256_BYTES, HASH256_BYTES).toString('latin1');
-    if (seen.has(key)) continue;
-    seen.add(key);
+    const key = words[i * 8];
+    const bucket = buckets.get(key);
+    if (bucket) {
+      for (const j of bucket) if (equalWords(words, i * 8, j * 8)) continue next;
+      bucket.push(i);
+    } else buckets.set(key, [i]);
     out.push(i);
   }
   return out;
+}
+
+/** The frames' hashes as 32-bit words (a view when aligned, else a copy): 8 words per hash. */
+function wordsOf(frames: VideoFrames): Uint32Array {
+  const { hashes } = frames;
+  if (hashes.byteOffset % 4 === 0) return new Uint32Array(hashes.buffer, hashes.byteOffset, frames.count * 8);
+  return new Uint32Array(hashes.slice(0, frames.count * HASH256_BYTES).buffer);
+}
+
+function equalWords(w: Uint32Array, a: number, b: number): boolean {
+  for (let k = 0; k < 8; k++) if (w[a + k] !== w[b + k]) return false;
+  return true;
 }
 
 /**
@@ -80,10 +97,12 @@ export function matchedShare(a: VideoFrames, b: VideoFrames, options: VideoMatch
   const ua = usableFrames(a, minQuality);
   if (ua.length === 0) return 0;
   const ub = usableFrames(b, minQuality);
+  const wa = wordsOf(a);
+  const wb = wordsOf(b);
   let matched = 0;
   for (const i of ua) {
     for (const j of ub) {
-      if (hammingDistance256(a.hashes, b.hashes, i * HASH256_BYTES, j * HASH256_BYTES) <= radius) {
+      if (hammingDistance256Words(wa, wb, i * 8, j * 8) <= radius) {
         matched++;
         break;
       }

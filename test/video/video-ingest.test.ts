@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contextFor, systemActor } from '../../src/auth/actor.js';
 import type { SubmissionReport } from '../../src/ingest/report-service.js';
 import { createUser, signIn, startTestEnv, type TestEnv, type TestSession } from '../auth/support.js';
-import { mediaAt, uploadSeizure } from '../cases/support.js';
+import { mediaAt, multipart, uploadSeizure } from '../cases/support.js';
 import { missing } from '../support/requirements.js';
 import { ffmpeg, ffmpegOut, hasFfmpeg, mandelbrot } from './support.js';
 
@@ -125,6 +125,20 @@ describe.skipIf(skip)('video ingest: frame hashes, facts, contact sheet, and mat
     const frame = hits.find((h) => h.item?.id === originalId);
     expect(frame).toMatchObject({ signal: 'vpdq', entryVariant: 'frame' });
     expect(Math.abs(frame!.frameMs! - 12_000)).toBeLessThanOrEqual(1000);
+
+    // Through the API: an uploaded clip is matched as a video (where it was cut from), a still as an image.
+    const clipUpload = multipart([{ name: 'clip.mp4', data: files.clip }]);
+    const asVideo = await env.app.inject({ method: 'POST', url: '/api/match', headers: { ...session.headers, 'content-type': clipUpload.contentType }, payload: clipUpload.body });
+    expect(asVideo.statusCode, asVideo.body).toBe(200);
+    const answer = asVideo.json() as { video: { framesHashed: number; videos: Array<{ relation: string; target: { startMs: number }; item: { id: number } }> } };
+    expect(answer.video.framesHashed).toBe(6);
+    const fromApi = answer.video.videos.find((v) => v.item.id === originalId);
+    expect(fromApi?.relation).toBe('query-in-target');
+    expect(Math.abs(fromApi!.target.startMs - 8000)).toBeLessThanOrEqual(1000);
+    const stillUpload = multipart([{ name: 'still.jpg', data: files.still }]);
+    const asImage = await env.app.inject({ method: 'POST', url: '/api/match', headers: { ...session.headers, 'content-type': stillUpload.contentType }, payload: stillUpload.body });
+    const stillMatches = (asImage.json() as { matches: Array<{ signal: string; frameMs?: number; item: { id: number } | null }> }).matches;
+    expect(stillMatches.find((m) => m.item?.id === originalId && m.signal === 'vpdq')?.frameMs).toBe(12_000);
 
     // The submission report lists the video hits (triage sees them).
     const report = (await env.app.inject({ method: 'GET', url: `/api/submissions/${id}/report`, headers: session.headers })).json() as SubmissionReport;

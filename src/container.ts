@@ -182,7 +182,7 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       }),
     );
     const cases = createCasesModule({ db: database.db, access, submissions, categoryQuorum: config.cases.categoryQuorum });
-    jobHandlers.register(SERIES_MATCH_JOB, seriesMatchJob({ db: database.db, catalog, matching, notifications: cases.notifications }));
+    jobHandlers.register(SERIES_MATCH_JOB, seriesMatchJob({ db: database.db, catalog, matching, notifications: cases.notifications, videoMatching }));
 
     const uploads = new UploadService({
       store: new UploadStore(join(config.dataDir, 'uploads'), keyring),

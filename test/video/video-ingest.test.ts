@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contextFor, systemActor } from '../../src/auth/actor.js';
 import type { SubmissionReport } from '../../src/ingest/report-service.js';
 import { createUser, signIn, startTestEnv, type TestEnv, type TestSession } from '../auth/support.js';
-import { mediaAt, multipart, uploadSeizure } from '../cases/support.js';
+import { mediaAt, multipart, uploadSeizure, waitFor } from '../cases/support.js';
 import { missing } from '../support/requirements.js';
 import { ffmpeg, ffmpegOut, hasFfmpeg, mandelbrot } from './support.js';
 
@@ -178,5 +178,26 @@ describe.skipIf(skip)('video ingest: frame hashes, facts, contact sheet, and mat
     expect(byPath.get('zero-frames.mp4')).toMatch(/no frame|no video stream|frame size/);
     const orphans = await env.container.database.db.selectFrom('video_facts as v').leftJoin('media_items as m', 'm.id', 'v.media_id').select('v.media_id').where('m.id', 'is', null).execute();
     expect(orphans).toEqual([]);
+  }, 120_000);
+
+  it('triages a clip of a video in a series as known, and records the series seen in the clip\'s country', async () => {
+    const sha = (await import('node:crypto')).createHash('sha256').update(files.original).digest('hex');
+    const originalId = Number((await env.container.database.db.selectFrom('media_items').select('id').where('sha256', '=', sha).executeTakeFirstOrThrow()).id);
+    const series = await env.app.inject({ method: 'POST', url: '/api/series', headers: session.headers, payload: { name: 'Series Mandelbrot', description: 'synthetic', mediaIds: [originalId] } });
+    expect(series.statusCode, series.body).toBe(201);
+    const seriesId = (series.json() as { id: number }).id;
+
+    await ffmpeg('-ss', '2', '-i', join(dir, 'original.mp4'), '-t', '5', '-vf', 'scale=256:192', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', join(dir, 'clip2.mp4'));
+    const ben = await createUser(env, { username: 'ben', country: 'DE', agency: 'BKA' });
+    const benSession = await signIn(env, ben);
+    const id = await uploadSeizure(env, benSession, 'DE-V1', [{ name: 'clip2.mp4', data: await readFile(join(dir, 'clip2.mp4')) }]);
+    const report = (await env.app.inject({ method: 'GET', url: `/api/submissions/${id}/report`, headers: benSession.headers })).json() as SubmissionReport;
+    expect(report.items).toHaveLength(1);
+    expect(report.items[0]).toMatchObject({ kind: 'video', status: 'known' });
+    expect(report.items[0].hits.some((h) => h.series.some((s) => s.id === seriesId))).toBe(true);
+    await waitFor('series sighting', async () => {
+      const row = await env.container.database.db.selectFrom('series_sightings').select('country_code').where('series_id', '=', seriesId).where('submission_id', '=', id).executeTakeFirst();
+      return row?.country_code === 'DE' ? true : undefined;
+    });
   }, 120_000);
 });

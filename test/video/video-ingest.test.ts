@@ -155,6 +155,14 @@ describe.skipIf(skip)('video ingest: frame hashes, facts, contact sheet, and mat
     await ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=440:duration=3', '-c:a', 'aac', '-f', 'mp4', audio);
     const empty = join(dir, 'empty-stream.mp4');
     await ffmpeg('-f', 'lavfi', '-i', 'color=c=gray:size=64x64:rate=25', '-frames:v', '0', '-c:v', 'libx264', empty);
+    // A video stream with headers (size, codec) but not one picture: every slice removed.
+    const slicesRemoved = join(dir, 'no-pictures.mp4');
+    await ffmpeg('-f', 'lavfi', '-i', 'color=c=gray:size=64x64:rate=25', '-t', '1', '-c:v', 'libx264', '-bsf:v', 'filter_units=remove_types=1|5', '-f', 'mp4', slicesRemoved);
+    // A header that lies: the movie header (mvhd, version 0) claims about 49 days.
+    const huge = Buffer.from(fast);
+    const mvhd = huge.indexOf('mvhd');
+    expect(huge[mvhd + 4]).toBe(0);
+    huge.writeUInt32BE(0xfffffff0, mvhd + 20);
     const ftyp = Buffer.from('000000186674797069736f6d0000020069736f6d69736f32', 'hex');
     const bad = {
       'truncated-moov-last.mp4': files.original.subarray(0, Math.floor(files.original.length / 2)),
@@ -162,10 +170,12 @@ describe.skipIf(skip)('video ingest: frame hashes, facts, contact sheet, and mat
       'random.mp4': Buffer.concat([ftyp, randomBytes(50_000)]),
       'audio-only.mp4': await readFile(audio),
       'zero-frames.mp4': await readFile(empty),
+      'zero-length-stream.mp4': await readFile(slicesRemoved),
+      'absurd-duration.mp4': huge,
     };
     const id = await uploadSeizure(env, session, 'OP-V3', Object.entries(bad).map(([name, data]) => ({ name, data })));
     const rows = await env.container.database.db.selectFrom('submission_files').select(['path', 'status', 'error', 'media_id', 'blob_sha256']).where('submission_id', '=', id).execute();
-    expect(rows).toHaveLength(5);
+    expect(rows).toHaveLength(7);
     for (const row of rows) {
       expect(row, row.path).toMatchObject({ status: 'error', media_id: null });
       expect(row.error, row.path).toBeTruthy();
@@ -175,7 +185,10 @@ describe.skipIf(skip)('video ingest: frame hashes, facts, contact sheet, and mat
     const byPath = new Map(rows.map((r) => [r.path, r.error ?? '']));
     expect(byPath.get('truncated-faststart.mp4')).toMatch(/truncated|could not be decoded/);
     expect(byPath.get('audio-only.mp4')).toMatch(/no video stream|not a supported media file/);
-    expect(byPath.get('zero-frames.mp4')).toMatch(/no frame|no video stream|frame size/);
+    expect(byPath.get('zero-frames.mp4')).toMatch(/no video stream/);
+    expect(byPath.get('zero-length-stream.mp4')).toMatch(/could not be decoded|no frame/);
+    expect(byPath.get('random.mp4')).toMatch(/not a readable video/);
+    expect(byPath.get('absurd-duration.mp4')).toMatch(/declares a duration of \d+ s, over the limit of 86400 s/);
     const orphans = await env.container.database.db.selectFrom('video_facts as v').leftJoin('media_items as m', 'm.id', 'v.media_id').select('v.media_id').where('m.id', 'is', null).execute();
     expect(orphans).toEqual([]);
   }, 120_000);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,9 @@ import { FrameTable } from '../../src/video/frame-table.js';
 import { VideoFrames } from '../../src/video/video-frames.js';
 import { VideoHasher } from '../../src/video/video-hasher.js';
 import { matchedShare, usableFrames, VideoFrameMatcher } from '../../src/video/video-match.js';
-import { missing } from '../support/requirements.js';
+import { missing, missingShared, sharedPath } from '../support/requirements.js';
+import { createSignalRegistry } from '../../src/signals/builtin.js';
+import { formatVpdq, parseVpdq } from '../../src/video/vpdq-signal.js';
 import { ffmpeg, hasFfmpeg, mandelbrot } from './support.js';
 
 const REPORT = `Input #0, mov,mp4,m4a,3gp,3g2,mj2, from '/tmp/x.mp4':
@@ -126,5 +129,29 @@ describe.skipIf(missing('Debian ffmpeg (/usr/bin/ffmpeg)', hasFfmpeg))('video ha
     expect(Array.from(ok.frames.timestampsMs.subarray(0, 3))).toEqual([0, 500, 1000]);
     expect(ok.kept?.count).toBe(16);
     expect(ok.kept?.middle?.width).toBe(160);
+  });
+});
+
+describe.skipIf(missingShared('testdata', 'vpdq', 'vpdq-sample-hashes'))('vpdq signal type', () => {
+  const read = (name: string) => readFileSync(sharedPath('testdata', 'vpdq', 'vpdq-sample-hashes', `${name}.txt`), 'utf8');
+
+  it('reads and writes vPDQ hash files as the reference writes them', () => {
+    const text = read('doorknob-hd-no-bar').trim();
+    const frames = parseVpdq(text);
+    expect(frames.count).toBe(120);
+    expect(frames.timestampsMs[1]).toBe(33);
+    expect(formatVpdq(frames)).toBe(text);
+    expect(() => parseVpdq('0,100,xyz,0.000')).toThrow(/line 1/);
+    expect(() => parseVpdq('\n')).toThrow(/no frame/);
+  });
+
+  it('measures the unmatched share in the worse direction; 20 (80 % both ways) is a match', () => {
+    const vpdq = createSignalRegistry().get<VideoFrames>('vpdq');
+    const parse = (name: string) => vpdq.parse(read(name));
+    expect(vpdq.distance(parse('chair-orig-22-sd-bar'), parse('chair-22-sd-sepia-bar'))).toBe(0);
+    expect(vpdq.distance(parse('doorknob-hd-no-bar'), parse('doorknob-hd-no-bar-128x128'))).toBeLessThanOrEqual(vpdq.defaultThreshold);
+    // The longer pattern video has frames the shorter one lacks, and the other way round.
+    expect(vpdq.distance(parse('pattern-hd-no-bar'), parse('pattern-longer-no-bar'))).toBeGreaterThan(0);
+    expect(vpdq.distance(parse('chair-orig-22-sd-bar'), parse('pattern-hd-no-bar'))).toBe(100);
   });
 });

@@ -9,7 +9,7 @@ import { streamFrames } from '../src/media/ffmpeg-frames.js';
 import { FrameTable } from '../src/video/frame-table.js';
 import { VideoFrames } from '../src/video/video-frames.js';
 import { VideoHasher } from '../src/video/video-hasher.js';
-import { matchedShare, VideoFrameMatcher } from '../src/video/video-match.js';
+import { matchedShare, usableFrameIndex, VideoFrameMatcher } from '../src/video/video-match.js';
 import { xorshift } from './index-data.js';
 
 /**
@@ -103,9 +103,10 @@ function matching(total: number, queries: number): void {
   };
   const once = (index: MultiIndexHashIndex | LinearIndex, query: VideoFrames): number => {
     const found = new VideoFrameMatcher(index, table).match(query);
+    const queryIndex = usableFrameIndex(query);
     let accepted = 0;
     for (const c of found.videos.slice(0, 64)) {
-      const reverse = matchedShare(framesOf(c.mediaId - 1), query);
+      const reverse = matchedShare(framesOf(c.mediaId - 1), query, {}, queryIndex);
       if (c.queryShare >= 0.8 || reverse >= 0.8) accepted++;
     }
     return accepted;

@@ -3,7 +3,7 @@ import type { AccessPolicy } from '../auth/policy.js';
 import { formatHash256 } from '../core/hash256.js';
 import { InvalidError } from '../core/errors.js';
 import { VideoFrames } from '../video/video-frames.js';
-import { DEFAULT_MIN_FRAME_QUALITY, DEFAULT_VIDEO_RADIUS, DEFAULT_VIDEO_THRESHOLD, matchedShare, VideoFrameMatcher, type VideoCandidate } from '../video/video-match.js';
+import { DEFAULT_MIN_FRAME_QUALITY, DEFAULT_VIDEO_RADIUS, DEFAULT_VIDEO_THRESHOLD, matchedShare, usableFrameIndex, VideoFrameMatcher, type VideoCandidate } from '../video/video-match.js';
 import type { IndexCatalog } from './index-catalog.js';
 import { isKnownHit } from './known.js';
 import { MAX_PDQ_RADIUS, type MatchHit, type MatchService, type RawHit } from './match-service.js';
@@ -84,10 +84,12 @@ export class VideoMatchService {
     const found = matcher.match(query, { radius, minQuality, excludeMediaId: request.mediaId });
     const options = { radius, minQuality };
 
+    // The query's usable frames indexed once: each candidate's frames are then looked up in it (stored videos may be long).
+    const queryIndex = found.videos.length > 0 ? usableFrameIndex(query, minQuality) : undefined;
     const accepted: Array<{ c: VideoCandidate; relation: VideoRelation; targetShare: number; targetUsable: number }> = [];
     for (const c of found.videos.slice(0, MAX_CANDIDATES)) {
       const target = await this.storedFrames(c.mediaId);
-      const targetShare = matchedShare(target, query, options);
+      const targetShare = matchedShare(target, query, options, queryIndex);
       const relation: VideoRelation | null = c.queryShare >= threshold ? (targetShare >= threshold ? 'same' : 'query-in-target') : targetShare >= threshold ? 'target-in-query' : null;
       if (relation) accepted.push({ c, relation, targetShare, targetUsable: countUsable(target, minQuality) });
     }

@@ -1,5 +1,6 @@
 import { hammingDistance256Words, HASH256_BYTES } from '../core/hash256.js';
 import { Matches } from '../index/matches.js';
+import { MultiIndexHashIndex } from '../index/multi-index-hash-index.js';
 import type { SignalIndex } from '../index/signal-index.js';
 import type { FrameTable } from './frame-table.js';
 import type { VideoFrames } from './video-frames.js';
@@ -89,17 +90,23 @@ function equalWords(w: Uint32Array, a: number, b: number): boolean {
 
 /**
  * Share of `a`'s usable frames that have a frame within `radius` among `b`'s usable frames (vPDQ's comparison in one
- * direction). 0 when `a` has no usable frame.
+ * direction). 0 when `a` has no usable frame. `bIndex` (from `usableFrameIndex(b)`) makes it one index query per
+ * frame of `a` instead of a scan of `b`: use it when `a` is long (hours of video) or `b` is compared many times.
  */
-export function matchedShare(a: VideoFrames, b: VideoFrames, options: VideoMatchOptions = {}): number {
+export function matchedShare(a: VideoFrames, b: VideoFrames, options: VideoMatchOptions = {}, bIndex?: SignalIndex): number {
   const radius = options.radius ?? DEFAULT_VIDEO_RADIUS;
   const minQuality = options.minQuality ?? DEFAULT_MIN_FRAME_QUALITY;
   const ua = usableFrames(a, minQuality);
   if (ua.length === 0) return 0;
+  let matched = 0;
+  if (bIndex) {
+    const scratch = new Matches(64);
+    for (const i of ua) if (bIndex.radius(a.hashes, radius, scratch, i * HASH256_BYTES).count > 0) matched++;
+    return matched / ua.length;
+  }
   const ub = usableFrames(b, minQuality);
   const wa = wordsOf(a);
   const wb = wordsOf(b);
-  let matched = 0;
   for (const i of ua) {
     for (const j of ub) {
       if (hammingDistance256Words(wa, wb, i * 8, j * 8) <= radius) {
@@ -109,6 +116,16 @@ export function matchedShare(a: VideoFrames, b: VideoFrames, options: VideoMatch
     }
   }
   return matched / ua.length;
+}
+
+/** A multi-index over a video's usable frames (ids: frame indices), for matchedShare against it. */
+export function usableFrameIndex(frames: VideoFrames, minQuality = DEFAULT_MIN_FRAME_QUALITY): MultiIndexHashIndex {
+  const usable = usableFrames(frames, minQuality);
+  const packed = new Uint8Array(usable.length * HASH256_BYTES);
+  usable.forEach((i, k) => packed.set(frames.hash(i), k * HASH256_BYTES));
+  const index = new MultiIndexHashIndex();
+  index.build(Uint32Array.from(usable), packed);
+  return index;
 }
 
 interface Acc {

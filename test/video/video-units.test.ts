@@ -10,7 +10,7 @@ import { parseProbe } from '../../src/media/ffmpeg-probe.js';
 import { FrameTable } from '../../src/video/frame-table.js';
 import { VideoFrames } from '../../src/video/video-frames.js';
 import { VideoHasher } from '../../src/video/video-hasher.js';
-import { matchedShare, usableFrames, VideoFrameMatcher } from '../../src/video/video-match.js';
+import { matchedShare, usableFrameIndex, usableFrames, VideoFrameMatcher } from '../../src/video/video-match.js';
 import { missing, missingShared, sharedPath } from '../support/requirements.js';
 import { createSignalRegistry } from '../../src/signals/builtin.js';
 import { formatVpdq, parseVpdq } from '../../src/video/vpdq-signal.js';
@@ -68,6 +68,14 @@ describe('video units', () => {
     expect(matchedShare(b, a)).toBeCloseTo(2 / 3);
     expect(matchedShare(frames([run(0, 10)]), frames([run(40, 10)]), { radius: 19 })).toBe(0);
     expect(matchedShare(frames([run(0, 10)]), frames([run(40, 10)]), { radius: 20 })).toBe(1);
+    // Looked up in an index of b's usable frames: the same answers.
+    const long = frames(Array.from({ length: 200 }, (_, i) => run((i * 7) % 256, 4 + (i % 30))));
+    const short = frames(Array.from({ length: 40 }, (_, i) => run((i * 11) % 256, 10 + (i % 9))));
+    short.qualities[3] = 20;
+    for (const radius of [0, 8, 31]) {
+      expect(matchedShare(long, short, { radius }, usableFrameIndex(short))).toBe(matchedShare(long, short, { radius }));
+      expect(matchedShare(short, long, { radius }, usableFrameIndex(long))).toBe(matchedShare(short, long, { radius }));
+    }
   });
 
   it('finds a clip inside a longer video and where it sits; other entries are frame hits', () => {

@@ -19,9 +19,12 @@ import type { JobQueue } from './jobs/job-queue.js';
 import { JobHandlers, JobRunner } from './jobs/job-runner.js';
 import { IndexCatalog } from './matching/index-catalog.js';
 import { MatchService } from './matching/match-service.js';
+import { VideoMatchService } from './matching/video-match-service.js';
+import type { FfmpegBinary } from './media/ffmpeg-binary.js';
 import { SignalStore } from './matching/signal-store.js';
 import { HashPool } from './signals/hash-pool.js';
 import { resolveIngestLimits } from './media/limits.js';
+import { resolveVideoDecoder } from './video/video-decoder.js';
 import { createMediaToolkit } from './media/media-toolkit.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { LocalBlobStore } from './storage/local-blob-store.js';
@@ -63,6 +66,10 @@ export interface Container {
    */
   catalog(): Promise<IndexCatalog>;
   matching(): Promise<MatchService>;
+  /** Video matching (vPDQ): video-to-video, clip-in-video, frames against images. */
+  videoMatching(): Promise<VideoMatchService>;
+  /** The ffmpeg resolved at start for video (null: none, videos are stored without frame hashes). */
+  readonly ffmpeg: FfmpegBinary | null;
   readonly hashSets: HashSetService;
   /** Worker threads that decode and hash files (started on first use). */
   hashPool(): HashPool;
@@ -149,6 +156,8 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       }));
     let matchPromise: Promise<MatchService> | undefined;
     const matching = () => (matchPromise ??= catalog().then((c) => new MatchService(c, signals, access.policy)));
+    let videoMatchPromise: Promise<VideoMatchService> | undefined;
+    const videoMatching = () => (videoMatchPromise ??= Promise.all([catalog(), matching()]).then(([c, m]) => new VideoMatchService(c, signals, m, access.policy)));
     const hashSets = new HashSetService(database.db, signals, access.audit, access.policy, async () => {
       if (catalogPromise) await (await catalogPromise).catchUp();
     });
@@ -165,9 +174,10 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
     });
 
     const limits = resolveIngestLimits();
+    const ffmpeg = resolveVideoDecoder(config.video.ffmpegPath, logger);
     const submissions = new SubmissionService(database.db, blobStore, queue, access.audit, access.policy);
     const viewer = new MediaViewService(database.db, blobStore, access.policy, access.audit);
-    const reports = new ReportService(database.db, submissions, catalog, matching);
+    const reports = new ReportService(database.db, submissions, catalog, matching, videoMatching);
     jobHandlers.register(
       INGEST_FILE_JOB,
       ingestFileJob({
@@ -175,7 +185,7 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
         blobs: blobStore,
         signals,
         audit: access.audit,
-        tools: createMediaToolkit({ pool: hashPool, limits }),
+        tools: createMediaToolkit({ pool: hashPool, limits, ffmpeg, videoFps: config.video.sampleFps }),
         submissions,
         limits,
         tmpDir: join(config.dataDir, 'tmp'),
@@ -186,7 +196,7 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       }),
     );
     const cases = createCasesModule({ db: database.db, access, submissions, categoryQuorum: config.cases.categoryQuorum });
-    jobHandlers.register(SERIES_MATCH_JOB, seriesMatchJob({ db: database.db, catalog, matching, notifications: cases.notifications }));
+    jobHandlers.register(SERIES_MATCH_JOB, seriesMatchJob({ db: database.db, catalog, matching, notifications: cases.notifications, videoMatching }));
     const notices = createNoticesModule({ db: database.db, access, cases, submissions });
     const operations = createOperationsModule({ access, cases, notices });
     const statistics = new StatisticsService(access.policy, database.dialect);
@@ -224,6 +234,8 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       signals,
       catalog,
       matching,
+      videoMatching,
+      ffmpeg,
       hashSets,
       hashPool,
       submissions,

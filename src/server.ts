@@ -5,6 +5,7 @@ import type { AriadneConfig } from './config.js';
 import { createContainer, type Container, type Role } from './container.js';
 import type { JobHandlers } from './jobs/job-runner.js';
 import { createLogger } from './logger.js';
+import { videoFileHasher } from './video/video-file-hasher.js';
 import { findWebRoot } from './api/web/web-app-routes.js';
 
 export interface RunningAriadne {
@@ -95,6 +96,7 @@ export function buildContainerApp(container: Container): Promise<FastifyInstance
       hashFile: (path) => container.hashPool().hashFile(path, { dihedral: true }),
       tmpDir: join(config.dataDir, 'tmp'),
       maxUploadBytes: config.http.maxUploadBytes,
+      ...(container.ffmpeg ? { video: { hash: videoFileHasher(container.ffmpeg, config.video.sampleFps), matching: container.videoMatching } } : {}),
     },
   });
 }

@@ -211,11 +211,13 @@ export interface HashSetsTable {
 /** One hash of a media item or of a hash set entry; the in-memory indexes are built from these rows. */
 export interface SignalEntriesTable {
   id: Generated<number>;
-  signal: 'pdq' | 'md5' | 'sha1' | 'sha256';
+  signal: 'pdq' | 'vpdq' | 'md5' | 'sha1' | 'sha256';
   hash: Buffer;
   quality: number | null;
-  /** `plain`, `trimmed` (letterbox removed), or a video frame reference. */
+  /** `plain`, `trimmed` (letterbox removed), or `frame` for a vpdq frame hash. */
   variant: string;
+  /** A vpdq frame's timestamp in the video, in milliseconds (migration 0010); null for other signals. */
+  frame_ms: number | null;
   media_id: number | null;
   set_id: number | null;
   label: string | null;
@@ -676,6 +678,7 @@ export interface Schema {
   jobs: JobsTable;
   instance_settings: InstanceSettingsTable;
   media_items: MediaItemsTable;
+  video_facts: VideoFactsTable;
   submissions: SubmissionsTable;
   submission_files: SubmissionFilesTable;
   hash_sets: HashSetsTable;
@@ -730,3 +733,24 @@ export type Tx = Transaction<Schema>;
 /** A query runner: the database itself or an open transaction. */
 export type Executor = Kysely<Schema>;
 export type Dialect = 'sqlite' | 'postgres';
+
+/** A video's header and decode facts and its redacted contact sheet (migration 0010). */
+export interface VideoFactsTable {
+  media_id: number;
+  duration_ms: number | null;
+  width: number;
+  height: number;
+  fps: number | null;
+  codec: string;
+  container: string;
+  has_audio: number;
+  rotation: number;
+  sample_fps: number;
+  frames_hashed: number;
+  /** Timestamp of the last frame decoded: less than the duration when the stream ends early. */
+  decoded_ms: number;
+  contact_sheet_sha256: string | null;
+  /** JSON array of the contact sheet tiles' timestamps (ms). */
+  contact_sheet_times: string;
+  created_at: number;
+}

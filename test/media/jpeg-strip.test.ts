@@ -1,11 +1,11 @@
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { extractExif } from '../../src/media/exif.js';
 import { stripJpegMetadata } from '../../src/media/jpeg-strip.js';
 import { makeThumbnails } from '../../src/media/thumbnails.js';
 
 /** A synthetic picture: gradients and blocks, nothing else. */
-async function picture(width: number, height: number): Promise<sharp.Sharp> {
+async function picture(width: number, height: number): Promise<Sharp> {
   const data = Buffer.alloc(width * height * 3);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {

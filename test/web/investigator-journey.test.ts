@@ -335,6 +335,33 @@ describe.skipIf(noChromium)('the web application, end to end in Chromium', () =>
     await shooter(page, '09-ana')('video');
   });
 
+  it('renders every other page of the investigator without an error, and the series seen in the match', async () => {
+    const page = anaPage;
+    const shot = shooter(page, '11-ana');
+    for (const [path, name, heading] of [
+      ['/submissions', 'submissions', 'Submissions'],
+      ['/series', 'series', 'Series'],
+      ['/people', 'people', 'Victims and offenders'],
+      ['/consultations', 'consultations', 'Consultations'],
+      ['/investigations', 'investigations', 'Investigations'],
+      ['/settings', 'settings', 'Settings'],
+    ] as const) {
+      await page.goto(`${url}${path}`);
+      await hasText(page.locator('h1'), heading);
+      await shot(name);
+    }
+    await page.goto(`${url}/series`);
+    await page.getByRole('link', { name: 'Garden series' }).click();
+    await hasText(page.locator('h1'), 'Garden series');
+    await hasText(page.locator('main'), /Owned by DE · seen in .*FR/);
+    await shot('series-detail');
+    await page.goto(`${url}${submissionPath}`);
+    await page.locator('.triage-item a.path').first().click();
+    await hasText(page.locator('h1'), /^Item #\d+/);
+    await page.getByTestId('redacted-thumbnail').waitFor();
+    await shot('item');
+  });
+
   it('gives the country admin user administration with an enrolment QR code, the audit trail and statistics', async () => {
     const page = await open();
     const shot = shooter(page, '10-admin');

@@ -266,7 +266,7 @@ describe.skipIf(noChromium)('the web application, end to end in Chromium', () =>
     await shot('submission-refused');
   });
 
-  it('pauses and resumes a large transfer where the server left it', async () => {
+  it('pauses a large transfer and, after a reload, resumes it where the server left it', async () => {
     const page = anaPage;
     await page.goto(`${url}/upload`);
     await page.locator('input[name=reference]').fill('FR-2026-0043');
@@ -284,9 +284,13 @@ describe.skipIf(noChromium)('the web application, end to end in Chromium', () =>
     await hasText(row, 'paused');
     const pausedAt = Number(await row.locator('progress').getAttribute('value'));
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
-    await row.getByRole('button', { name: 'Resume' }).click();
-    await hasText(row, /done 100%/, 30_000);
-    await hasText(row, /resumed after \d/);
+    // The page is reloaded (the browser closed, the laptop moved): the same file dropped again resumes.
+    expect(new URL(page.url()).searchParams.get('submission')).toMatch(/^\d+$/);
+    await page.reload();
+    await page.getByTestId('file-input').setInputFiles(large);
+    const again = page.locator('tbody tr').first();
+    await hasText(again, /done 100%/, 30_000);
+    await hasText(again, /resumed after \d/);
     expect(pausedAt).toBeLessThan(100);
     await shooter(page, '09-ana')('upload-resumed');
   });

@@ -109,6 +109,11 @@ export function SubmissionPage({ id }: { id: number }) {
       title={t('triage.title', { reference: data.submission.reference || `#${id}` })}
       actions={
         <>
+          {data.submission.status === 'open' && can('media.upload') ? (
+            <Link to={`/upload?submission=${id}`} className="button secondary">
+              {t('triage.continueUpload')}
+            </Link>
+          ) : null}
           <a className="button secondary" href={`/api/submissions/${id}/report?format=csv`}>
             CSV
           </a>

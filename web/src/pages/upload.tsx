@@ -4,7 +4,7 @@ import { api } from '../api';
 import { ErrorNote, Page, Stat } from '../components/ui';
 import { formatBytes } from '../format';
 import { useAction } from '../hooks';
-import { Link } from '../router';
+import { Link, navigate, useLocation } from '../router';
 import type { Submission } from '../types';
 import { filesFromDrop, TusUpload, type UploadProgress } from '../upload/tus-client';
 
@@ -34,6 +34,18 @@ export function UploadPage() {
   const folderInput = useRef<HTMLInputElement>(null);
   const create = useAction();
   const seal = useAction();
+  const { search } = useLocation();
+  const continued = search.get('submission');
+
+  // Continuing an open submission (after a reload, or from its report): dropping the same files again resumes
+  // each transfer where the server left it.
+  useEffect(() => {
+    if (!continued || submission) return;
+    void create.run(async () => {
+      const { submission: s } = await api.get<{ submission: Submission }>(`/api/submissions/${Number(continued)}`);
+      setSubmission(s);
+    });
+  }, [continued]);
 
   useEffect(() => {
     folderInput.current?.setAttribute('webkitdirectory', '');
@@ -80,7 +92,10 @@ export function UploadPage() {
   const start = async (e: FormEvent) => {
     e.preventDefault();
     const created = await create.run(() => api.post<Submission>('/api/submissions', { reference, device, notes }));
-    if (created) setSubmission(created);
+    if (created) {
+      setSubmission(created);
+      navigate(`/upload?submission=${created.id}`, { replace: true });
+    }
   };
 
   const onDrop = async (e: DragEvent) => {
@@ -95,7 +110,8 @@ export function UploadPage() {
 
   return (
     <Page title={t('upload.title')} actions={submission ? <Link to={`/submissions/${submission.id}`} className="button">{t('upload.openReport')}</Link> : null}>
-      {!submission ? (
+      {!submission && continued ? <ErrorNote error={create.error} /> : null}
+      {!submission && !continued ? (
         <form className="form card narrow" onSubmit={start}>
           <p>{t('upload.intro')}</p>
           <label>
@@ -115,7 +131,7 @@ export function UploadPage() {
             {t('upload.start')}
           </button>
         </form>
-      ) : (
+      ) : !submission ? null : (
         <>
           <p>
             {t('upload.submission', { reference: submission.reference, id: submission.id })} · {t(`submission.status.${submission.status}`)}

@@ -84,6 +84,7 @@ export function buildContainerApp(container: Container): Promise<FastifyInstance
     jobs: container.jobAdmin,
     hashSets: { hashSets: container.hashSets, maxImportBytes: config.http.maxUploadBytes },
     cases: container.cases,
+    connect: container.connect,
     match: {
       matching: container.matching,
       hashFile: (path) => container.hashPool().hashFile(path, { dihedral: true }),

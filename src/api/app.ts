@@ -16,6 +16,8 @@ import { authRoutes } from './auth/auth-routes.js';
 import { registerErrorHandler } from './error-handler.js';
 import type { CasesModule } from '../cases/cases-module.js';
 import { registerCaseRoutes } from './cases/register.js';
+import type { ConnectModule } from '../connect/connect-module.js';
+import { connectRoutes } from './connect/connect-routes.js';
 import { matchRoutes, type MatchRouteDeps } from './match/match-routes.js';
 import { mediaViewRoutes } from './viewing/media-view-routes.js';
 import type { MediaViewService } from '../viewing/media-view-service.js';
@@ -50,6 +52,8 @@ export interface AppDeps {
   readonly jobs?: JobAdmin;
   /** Hash sets: list, import and export (VICS, ICSE, PDQ), enable/disable; absent in apps built without them. */
   readonly hashSets?: HashSetRouteDeps;
+  /** Faces, scenes and the merged connections view (connect/). */
+  readonly connect?: ConnectModule;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -170,6 +174,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.access && deps.cases) await registerCaseRoutes(app, { access: deps.access, cases: deps.cases });
   if (deps.uploads) await app.register(uploadRoutes(deps.uploads));
   if (deps.hashSets) await app.register(hashSetRoutes(deps.hashSets));
+  if (deps.access && deps.connect) await app.register(connectRoutes({ access: deps.access, connect: deps.connect, maxPhotoBytes: Math.min(config.http.maxUploadBytes, 64 * 1024 * 1024) }));
 
   // Public by decision: the document describes the API and holds no data (see docs/ARCHITECTURE.md).
   app.get('/api/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () => app.swagger());

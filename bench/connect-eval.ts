@@ -50,7 +50,6 @@ export function scenePhotos(): Array<{ name: string; bytes: Buffer }> {
   const files = [
     'bridge-mods/aaa-orig.jpg',
     'reg-test-input/pen-and-coaster.png',
-    'misc-images/c.png',
     'pytx-resources/rgb.jpeg',
     'reg-test-input/exif-rotn/exif-rotn-1.jpg',
     ...['q0003', 'q0004', 'q0122', 'q0291', 'q0746', 'q1050', 'q2821'].map((q) => `reg-test-input/labelme-subset/${q}.jpg`),

@@ -18,7 +18,7 @@ import { evaluateFaces, evaluateScenes, faceSamples, printTable, scenePhotos } f
  * - The evaluation table (bench/connect-eval.ts): precision and recall at the chosen thresholds.
  */
 export async function run(args: string[]): Promise<void> {
-  const o = { vectors: 1_000_000, queries: 30, distractors: 60, eval: true };
+  const o = { vectors: 1_000_000, queries: 30, distractors: 40, eval: true };
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--no-eval') o.eval = false;
     else if (['--vectors', '--queries', '--distractors'].includes(args[i]) && Number.isInteger(Number(args[i + 1]))) (o as Record<string, number | boolean>)[args[i].slice(2)] = Number(args[++i]);

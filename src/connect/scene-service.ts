@@ -13,8 +13,8 @@ import { bytesVector, type VisionStore } from './vision-store.js';
  * descriptor's nearest SCENE_SHORTLIST candidates within SCENE_SHORTLIST_DISTANCE are shortlisted, and a pair is a
  * confirmed same-place connection when ORB + RANSAC finds at least SCENE_MIN_INLIERS inlier matches.
  */
-export const SCENE_SHORTLIST = 20;
-export const SCENE_SHORTLIST_DISTANCE = 0.9;
+export const SCENE_SHORTLIST = 10;
+export const SCENE_SHORTLIST_DISTANCE = 0.5;
 export const SCENE_MIN_INLIERS = 20;
 
 export interface SceneCandidate {

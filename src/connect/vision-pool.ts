@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import { AriadneError, InvalidError, UnavailableError } from '../core/errors.js';
-import { resolveWorkerScript } from '../signals/hash-pool.js';
+import { InvalidError, UnavailableError } from '../core/errors.js';
+import { errorFromReply, resolveWorkerScript } from '../signals/hash-pool.js';
 import type { AnalyseResult, MatchResult, VisionReply, VisionRequest } from './vision/vision-protocol.js';
 
 export interface VisionPoolOptions {
@@ -93,7 +93,7 @@ export class VisionPool {
       worker.unref();
       if (task && task.request.id === reply.id) {
         if (reply.ok) task.resolve(reply.result);
-        else task.reject(reply.error.kind === 'internal' ? new UnavailableError(`vision worker failed: ${reply.error.message}`) : new AriadneError(reply.error.kind, reply.error.message));
+        else task.reject(reply.error.kind === 'internal' ? new UnavailableError(`vision worker failed: ${reply.error.message}`) : errorFromReply(reply.error));
       }
       this.dispatch();
     });

@@ -24,6 +24,7 @@ for (const adapter of databaseAdapters()) {
 
     beforeAll(async () => {
       env = await startTestEnv({ adapter, role: 'all', env: { ARIADNE_JOB_POLL_MS: '20' } });
+      env.container.start();
       lea = await createUser(env, { username: 'lea', country: 'FR', agency: 'OCRVP' });
       finn = await createUser(env, { username: 'finn', country: 'FI', agency: 'KRP' });
       newbie = await createUser(env, { username: 'newbie', country: 'FR', agency: 'OCRVP', certified: false });

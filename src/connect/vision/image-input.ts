@@ -17,6 +17,7 @@ export interface Upright {
 
 export const FACE_MAX_SIDE = 640;
 export const ORB_MAX_SIDE = 800;
+export const ORB_MIN_SIDE = 480;
 
 export class ImageInput {
   private readonly decoder = new ImageDecoder();
@@ -43,9 +44,13 @@ export class ImageInput {
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, scale: u.width / info.width };
   }
 
-  /** Luminance at most `side` on its longer side. */
+  /**
+   * Luminance at most `side` on its longer side; small images are enlarged to ORB_MIN_SIDE, because ORB finds few
+   * features in a picture of a couple of hundred pixels (its patches are 31 pixels wide, over an 8-level pyramid).
+   */
   async grey(u: Upright, side = ORB_MAX_SIDE): Promise<{ data: Uint8Array; width: number; height: number; scale: number }> {
-    const { data, info } = await u.open().resize(side, side, { fit: 'inside', withoutEnlargement: true }).greyscale().removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const target = Math.max(u.width, u.height) < ORB_MIN_SIDE ? ORB_MIN_SIDE : side;
+    const { data, info } = await u.open().resize(target, target, { fit: 'inside', withoutEnlargement: target === side }).greyscale().removeAlpha().raw().toBuffer({ resolveWithObject: true });
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, scale: u.width / info.width };
   }
 

@@ -32,19 +32,20 @@ export interface GreyImage {
 type Cv = any;
 
 export class OrbMatcher {
-  private loading: Promise<Cv> | undefined;
+  // The module object is boxed: Emscripten's Module is a thenable that resolves to itself, so returning it from an
+  // async function (or awaiting it once initialised) would never settle.
+  private loading: Promise<{ cv: Cv }> | undefined;
   loadMs = 0;
 
-  private load(): Promise<Cv> {
+  private load(): Promise<{ cv: Cv }> {
     this.loading ??= (async () => {
       const started = performance.now();
       try {
         const require = createRequire(import.meta.url);
-        let cv = require('@techstark/opencv-js') as Cv;
-        if (cv instanceof Promise) cv = await cv;
-        else if (!cv.Mat) await new Promise<void>((resolve) => (cv.onRuntimeInitialized = resolve));
+        const cv = require('@techstark/opencv-js') as Cv;
+        if (!cv.Mat) await new Promise<void>((resolve) => (cv.onRuntimeInitialized = resolve));
         this.loadMs = performance.now() - started;
-        return cv;
+        return { cv };
       } catch (error) {
         throw new UnavailableError(`OpenCV could not be loaded: ${(error as Error).message}`, undefined, { cause: error });
       }
@@ -53,7 +54,7 @@ export class OrbMatcher {
   }
 
   async match(a: GreyImage, b: GreyImage): Promise<SceneMatch> {
-    const cv = await this.load();
+    const { cv } = await this.load();
     const trash: Array<{ delete(): void }> = [];
     const keep = <T extends { delete(): void }>(x: T) => (trash.push(x), x);
     try {

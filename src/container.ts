@@ -190,6 +190,7 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       runJobs: role !== 'api' && config.jobs.concurrency > 0,
       jobs: config.jobs,
       index: config.index,
+      shutdownTimeoutMs: config.shutdownTimeoutMs,
     });
     opened.push(() => connect.close());
 

@@ -48,6 +48,8 @@ export interface ConnectModuleOptions {
   readonly runJobs: boolean;
   readonly jobs: { readonly leaseMs: number; readonly pollMs: number };
   readonly index: { readonly refreshMs: number; readonly snapshotMs: number };
+  /** How long close() waits for a running vision job before releasing it to another process. */
+  readonly shutdownTimeoutMs: number;
   /** Vision worker threads and vision jobs run at once (default 1). */
   readonly threads?: number;
   /** Yellow Notices hook: called in the vision job's commit with the faces just stored. */
@@ -106,7 +108,7 @@ export function createConnectModule(o: ConnectModuleOptions): ConnectModule {
     },
     async close() {
       for (const t of timers) clearInterval(t);
-      if (runner) await runner.stop(30_000);
+      if (runner) await runner.stop(o.shutdownTimeoutMs);
       if (catalogPromise) await (await catalogPromise).saveSnapshots().catch((error: unknown) => o.logger.warn({ err: error }, 'vector snapshot at shutdown failed'));
       await pool?.close();
     },

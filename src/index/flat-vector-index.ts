@@ -144,15 +144,47 @@ export class FlatVectorIndex implements VectorIndex {
 
 /**
  * Offers entries [from, to) of a packed block to `top`. The first quarter of the dimensions is summed first: once the
- * heap is full, an entry whose partial sum already exceeds the bound is skipped without reading the rest.
+ * heap is full, an entry whose partial sum already exceeds the bound is skipped without reading the rest. The loops
+ * are written out here on Float32Arrays only (no call per entry, one array type), which V8 compiles to tight code.
  */
 export function scanTopK(data: Float32Array, ids: Uint32Array, from: number, to: number, dim: number, q: Float32Array, top: TopK): void {
-  const head = dim >= 32 ? dim >> 2 : dim;
+  const head = dim >= 32 ? (dim >> 2) & ~3 : dim & ~3;
+  let bound = top.bound;
   for (let i = from; i < to; i++) {
     const at = i * dim;
-    let s = squaredDistance(data, at, q, 0, head);
-    if (s > top.bound) continue;
-    if (head < dim) s += squaredDistance(data, at + head, q, head, dim - head);
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let j = 0;
+    for (; j < head; j += 4) {
+      const d0 = data[at + j] - q[j];
+      const d1 = data[at + j + 1] - q[j + 1];
+      const d2 = data[at + j + 2] - q[j + 2];
+      const d3 = data[at + j + 3] - q[j + 3];
+      s0 += d0 * d0;
+      s1 += d1 * d1;
+      s2 += d2 * d2;
+      s3 += d3 * d3;
+    }
+    if (s0 + s1 + s2 + s3 > bound) continue;
+    for (; j + 4 <= dim; j += 4) {
+      const d0 = data[at + j] - q[j];
+      const d1 = data[at + j + 1] - q[j + 1];
+      const d2 = data[at + j + 2] - q[j + 2];
+      const d3 = data[at + j + 3] - q[j + 3];
+      s0 += d0 * d0;
+      s1 += d1 * d1;
+      s2 += d2 * d2;
+      s3 += d3 * d3;
+    }
+    for (; j < dim; j++) {
+      const d = data[at + j] - q[j];
+      s0 += d * d;
+    }
+    const s = s0 + s1 + s2 + s3;
+    if (s > bound) continue;
     top.offer(s, ids[i]);
+    bound = top.bound;
   }
 }

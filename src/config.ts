@@ -46,6 +46,8 @@ export interface AriadneConfig {
   readonly cases: { readonly categoryQuorum: number };
   /** Resumable (tus) uploads: an unfinished upload is removed this long after its last write. */
   readonly uploads: { readonly expiryMs: number };
+  /** Video: the ffmpeg binary (undefined: resolved at start) and frames hashed per second. */
+  readonly video: { readonly ffmpegPath: string | undefined; readonly sampleFps: number };
   readonly auth: {
     readonly sessionIdleMs: number;
     readonly sessionMaxMs: number;
@@ -87,7 +89,9 @@ export const SETTINGS = {
   ARIADNE_BODY_LIMIT_MB: 'largest JSON request body in MiB (default 16)',
   ARIADNE_MAX_UPLOAD_MB: 'largest file accepted in one multipart upload, in MiB (default 2048)',
   ARIADNE_UPLOAD_EXPIRY_HOURS: 'an unfinished resumable upload is removed this many hours after its last write (default 24)',
-  ARIADNE_JOB_CONCURRENCY: 'jobs run at once by one worker process (default 2)',
+  ARIADNE_FFMPEG: 'path of the ffmpeg binary for video (default: /usr/bin/ffmpeg, else the @ffmpeg-installer/ffmpeg build)',
+  ARIADNE_VIDEO_FPS: 'video frames hashed per second at ingest (default 1, at most 30)',
+  ARIADNE_JOB_CONCURRENCY: 'jobs run at once by one worker process (default: twice the hashing threads, plus 2)',
   ARIADNE_JOB_LEASE_MS: 'how long a running job is held before another process may take it over (default 30000)',
   ARIADNE_JOB_POLL_MS: 'how often an idle worker looks for jobs (default 500)',
   ARIADNE_JOB_MAX_ATTEMPTS: 'attempts before a job is recorded as failed (default 5)',
@@ -139,6 +143,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AriadneConfig {
     tls = { ...tls, clientCaPath: existingFile('ARIADNE_TLS_CLIENT_CA', resolve(cwd, clientCa)) };
   }
   const cpuCount = options.cpuCount ?? 1;
+  const hashThreads = int(get, 'ARIADNE_HASH_THREADS', Math.max(1, cpuCount), 1, 256);
   return {
     dataDir,
     database,
@@ -152,17 +157,20 @@ export function loadConfig(options: LoadConfigOptions = {}): AriadneConfig {
       maxUploadBytes: int(get, 'ARIADNE_MAX_UPLOAD_MB', 2048, 1, 1_048_576) * 1024 * 1024,
     },
     jobs: {
-      concurrency: int(get, 'ARIADNE_JOB_CONCURRENCY', 2, 0, 256),
+      // Jobs spend much of their time on storage and the database: twice as many as hashing threads (plus two) keep
+      // every thread busy, while each job holds at most one file in memory.
+      concurrency: int(get, 'ARIADNE_JOB_CONCURRENCY', 2 * hashThreads + 2, 0, 256),
       leaseMs: int(get, 'ARIADNE_JOB_LEASE_MS', 30_000, 500, 86_400_000),
       pollMs: int(get, 'ARIADNE_JOB_POLL_MS', 500, 10, 60_000),
       maxAttempts: int(get, 'ARIADNE_JOB_MAX_ATTEMPTS', 5, 1, 100),
     },
-    hashThreads: int(get, 'ARIADNE_HASH_THREADS', Math.max(1, cpuCount), 1, 256),
+    hashThreads,
     index: {
       refreshMs: int(get, 'ARIADNE_INDEX_REFRESH_MS', 1000, 50, 3_600_000),
       snapshotMs: int(get, 'ARIADNE_INDEX_SNAPSHOT_MINUTES', 15, 1, 10_080) * 60_000,
     },
     uploads: { expiryMs: int(get, 'ARIADNE_UPLOAD_EXPIRY_HOURS', 24, 1, 8760) * 3_600_000 },
+    video: { ffmpegPath: get('ARIADNE_FFMPEG') || undefined, sampleFps: int(get, 'ARIADNE_VIDEO_FPS', 1, 1, 30) },
     cases: { categoryQuorum: int(get, 'ARIADNE_CATEGORY_QUORUM', 3, 1, 50) },
     auth: {
       sessionIdleMs: int(get, 'ARIADNE_SESSION_IDLE_MINUTES', 30, 1, 1440) * 60_000,

@@ -17,9 +17,12 @@ import type { JobQueue } from './jobs/job-queue.js';
 import { JobHandlers, JobRunner } from './jobs/job-runner.js';
 import { IndexCatalog } from './matching/index-catalog.js';
 import { MatchService } from './matching/match-service.js';
+import { VideoMatchService } from './matching/video-match-service.js';
+import type { FfmpegBinary } from './media/ffmpeg-binary.js';
 import { SignalStore } from './matching/signal-store.js';
 import { HashPool } from './signals/hash-pool.js';
 import { resolveIngestLimits } from './media/limits.js';
+import { resolveVideoDecoder } from './video/video-decoder.js';
 import { createMediaToolkit } from './media/media-toolkit.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { LocalBlobStore } from './storage/local-blob-store.js';
@@ -27,6 +30,9 @@ import { createKeyring, loadOrCreateMasterKey, masterKeyFromHex, type MasterKeyr
 import { UploadService } from './uploads/upload-service.js';
 import { createCasesModule, type CasesModule } from './cases/cases-module.js';
 import { SERIES_MATCH_JOB, seriesMatchJob } from './cases/series-match.js';
+import { createNoticesModule, type NoticesModule } from './notices/notices-module.js';
+import { createOperationsModule, type OperationsModule } from './operations/operations-module.js';
+import { StatisticsService } from './statistics/statistics-service.js';
 import { UploadStore } from './uploads/upload-store.js';
 import { createConnectModule, type ConnectModule } from './connect/connect-module.js';
 import { VERSION } from './version.js';
@@ -59,6 +65,10 @@ export interface Container {
    */
   catalog(): Promise<IndexCatalog>;
   matching(): Promise<MatchService>;
+  /** Video matching (vPDQ): video-to-video, clip-in-video, frames against images. */
+  videoMatching(): Promise<VideoMatchService>;
+  /** The ffmpeg resolved at start for video (null: none, videos are stored without frame hashes). */
+  readonly ffmpeg: FfmpegBinary | null;
   readonly hashSets: HashSetService;
   /** Worker threads that decode and hash files (started on first use). */
   hashPool(): HashPool;
@@ -69,6 +79,12 @@ export interface Container {
   readonly viewer: MediaViewService;
   /** Investigations, series, people, categorisation, comments, consultations, connections, search, notifications. */
   readonly cases: CasesModule;
+  /** Green and Yellow Notices: lifecycle, photos, connections (notices/). */
+  readonly notices: NoticesModule;
+  /** Joint operations (operations/). */
+  readonly operations: OperationsModule;
+  /** Statistics per country and month (statistics/). */
+  readonly statistics: StatisticsService;
   /** Resumable (tus) uploads: sealed chunks under DATA_DIR/uploads, handed to `submissions` when complete. */
   readonly uploads: UploadService;
   /** Faces, scenes and the merged connections view (connect/); vision jobs run on their own runner. */
@@ -138,6 +154,8 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       }));
     let matchPromise: Promise<MatchService> | undefined;
     const matching = () => (matchPromise ??= catalog().then((c) => new MatchService(c, signals, access.policy)));
+    let videoMatchPromise: Promise<VideoMatchService> | undefined;
+    const videoMatching = () => (videoMatchPromise ??= Promise.all([catalog(), matching()]).then(([c, m]) => new VideoMatchService(c, signals, m, access.policy)));
     const hashSets = new HashSetService(database.db, signals, access.audit, access.policy, async () => {
       if (catalogPromise) await (await catalogPromise).catchUp();
     });
@@ -154,9 +172,10 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
     });
 
     const limits = resolveIngestLimits();
+    const ffmpeg = resolveVideoDecoder(config.video.ffmpegPath, logger);
     const submissions = new SubmissionService(database.db, blobStore, queue, access.audit, access.policy);
     const viewer = new MediaViewService(database.db, blobStore, access.policy, access.audit);
-    const reports = new ReportService(database.db, submissions, catalog, matching);
+    const reports = new ReportService(database.db, submissions, catalog, matching, videoMatching);
     jobHandlers.register(
       INGEST_FILE_JOB,
       ingestFileJob({
@@ -164,7 +183,7 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
         blobs: blobStore,
         signals,
         audit: access.audit,
-        tools: createMediaToolkit({ pool: hashPool, limits }),
+        tools: createMediaToolkit({ pool: hashPool, limits, ffmpeg, videoFps: config.video.sampleFps }),
         submissions,
         limits,
         tmpDir: join(config.dataDir, 'tmp'),
@@ -177,7 +196,10 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       }),
     );
     const cases = createCasesModule({ db: database.db, access, submissions, categoryQuorum: config.cases.categoryQuorum });
-    jobHandlers.register(SERIES_MATCH_JOB, seriesMatchJob({ db: database.db, catalog, matching, notifications: cases.notifications }));
+    jobHandlers.register(SERIES_MATCH_JOB, seriesMatchJob({ db: database.db, catalog, matching, notifications: cases.notifications, videoMatching }));
+    const notices = createNoticesModule({ db: database.db, access, cases, submissions });
+    const operations = createOperationsModule({ access, cases, notices });
+    const statistics = new StatisticsService(access.policy, database.dialect);
     const connect = createConnectModule({
       db: database.db,
       dialect: database.dialect,
@@ -227,6 +249,8 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       signals,
       catalog,
       matching,
+      videoMatching,
+      ffmpeg,
       hashSets,
       hashPool,
       submissions,
@@ -234,6 +258,9 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       viewer,
       uploads,
       cases,
+      notices,
+      operations,
+      statistics,
       connect,
       version: VERSION,
       start() {

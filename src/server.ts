@@ -5,6 +5,7 @@ import type { AriadneConfig } from './config.js';
 import { createContainer, type Container, type Role } from './container.js';
 import type { JobHandlers } from './jobs/job-runner.js';
 import { createLogger } from './logger.js';
+import { videoFileHasher } from './video/video-file-hasher.js';
 
 export interface RunningAriadne {
   readonly container: Container;
@@ -84,12 +85,16 @@ export function buildContainerApp(container: Container): Promise<FastifyInstance
     jobs: container.jobAdmin,
     hashSets: { hashSets: container.hashSets, maxImportBytes: config.http.maxUploadBytes },
     cases: container.cases,
+    notices: container.notices,
+    operations: container.operations,
+    statistics: container.statistics,
     connect: container.connect,
     match: {
       matching: container.matching,
       hashFile: (path) => container.hashPool().hashFile(path, { dihedral: true }),
       tmpDir: join(config.dataDir, 'tmp'),
       maxUploadBytes: config.http.maxUploadBytes,
+      ...(container.ffmpeg ? { video: { hash: videoFileHasher(container.ffmpeg, config.video.sampleFps), matching: container.videoMatching } } : {}),
     },
   });
 }

@@ -16,6 +16,12 @@ import { authRoutes } from './auth/auth-routes.js';
 import { registerErrorHandler } from './error-handler.js';
 import type { CasesModule } from '../cases/cases-module.js';
 import { registerCaseRoutes } from './cases/register.js';
+import { noticeRoutes } from './notices/notice-routes.js';
+import { operationRoutes } from './operations/operation-routes.js';
+import { statisticsRoutes } from './statistics/statistics-routes.js';
+import type { NoticesModule } from '../notices/notices-module.js';
+import type { OperationsModule } from '../operations/operations-module.js';
+import type { StatisticsService } from '../statistics/statistics-service.js';
 import type { ConnectModule } from '../connect/connect-module.js';
 import { connectRoutes } from './connect/connect-routes.js';
 import { matchRoutes, type MatchRouteDeps } from './match/match-routes.js';
@@ -52,6 +58,12 @@ export interface AppDeps {
   readonly jobs?: JobAdmin;
   /** Hash sets: list, import and export (VICS, ICSE, PDQ), enable/disable; absent in apps built without them. */
   readonly hashSets?: HashSetRouteDeps;
+  /** Green and Yellow Notices (needs multipart, registered with submissions). */
+  readonly notices?: NoticesModule;
+  /** Joint operations. */
+  readonly operations?: OperationsModule;
+  /** Statistics per country and month. */
+  readonly statistics?: StatisticsService;
   /** Faces, scenes and the merged connections view (connect/). */
   readonly connect?: ConnectModule;
 }
@@ -163,7 +175,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (deps.jobs) await app.register(jobRoutes({ access: deps.access, jobs: deps.jobs }));
     await app.register(auditRoutes(deps.access));
   }
-  if (deps.match || deps.submissions) {
+  if (deps.match || deps.submissions || deps.notices) {
     // Multipart bodies are read by the routes that accept files, each with its own limits.
     // preservePath: a file's name may carry its folders (DCIM/100/a.jpg); submissions record and sanitise it.
     await app.register(multipart, { preservePath: true, limits: { fileSize: config.http.maxUploadBytes, fields: 16, headerPairs: 100 } });
@@ -174,6 +186,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.access && deps.cases) await registerCaseRoutes(app, { access: deps.access, cases: deps.cases });
   if (deps.uploads) await app.register(uploadRoutes(deps.uploads));
   if (deps.hashSets) await app.register(hashSetRoutes(deps.hashSets));
+  if (deps.access && deps.notices) await app.register(noticeRoutes({ access: deps.access, notices: deps.notices, maxUploadBytes: config.http.maxUploadBytes }));
+  if (deps.access && deps.operations) await app.register(operationRoutes({ access: deps.access, operations: deps.operations }));
+  if (deps.access && deps.statistics) await app.register(statisticsRoutes({ access: deps.access, statistics: deps.statistics }));
   if (deps.access && deps.connect) await app.register(connectRoutes({ access: deps.access, connect: deps.connect, maxPhotoBytes: Math.min(config.http.maxUploadBytes, 64 * 1024 * 1024) }));
 
   // Public by decision: the document describes the API and holds no data (see docs/ARCHITECTURE.md).

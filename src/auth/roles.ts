@@ -39,6 +39,11 @@ export const PERMISSIONS = {
   'countries.admin': { roles: ['global_admin'], scope: 'admin', certified: false, restrictedOk: false, description: 'add member countries' },
   'audit.read': { roles: OVERSIGHT, scope: 'read', certified: false, restrictedOk: false, description: 'read and verify the audit trail (a country admin: its own country\'s entries)' },
   'stats.read': { roles: OVERSIGHT, scope: 'read', certified: false, restrictedOk: false, description: 'read statistics' },
+  'notices.read': { roles: HANDLE_MATERIAL, scope: 'read', certified: true, restrictedOk: false, description: 'read published Green and Yellow Notices (and one\'s own country\'s drafts)' },
+  'notices.write': { roles: HANDLE_MATERIAL, scope: 'upload', certified: true, restrictedOk: false, description: 'draft, request, update and ask to cancel one\'s own country\'s notices' },
+  'notices.review': { roles: ['global_admin'], scope: 'admin', certified: true, restrictedOk: false, description: 'publish or return requested notices, confirm cancellations' },
+  'operations.read': { roles: HANDLE_MATERIAL, scope: 'read', certified: true, restrictedOk: false, description: 'read joint operations one\'s country participates in' },
+  'operations.write': { roles: HANDLE_MATERIAL, scope: 'upload', certified: true, restrictedOk: false, description: 'create joint operations, post, share into and work in them' },
 } as const satisfies Record<string, PermissionRule>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -20,8 +20,9 @@ export interface CaseScope {
 
 /**
  * Who sees an investigation (DESIGN.md section 7, auth/policy.ts canSeeCase): its members, the agencies and
- * countries it is shared with, and the party asked in an open or answered consultation about it (what was shared
- * with the question; closing the consultation ends that). Never by role alone, not even for global admins.
+ * countries it is shared with, the party asked in an open or answered consultation about it (what was shared
+ * with the question; closing the consultation ends that), and the countries taking part in a joint operation it was
+ * shared into by a member (while the operation is not closed). Never by role alone, not even for global admins.
  *
  * What each may do: anyone who sees it reads it and comments (that is how colleagues collaborate); members with
  * role `member` or `lead` change its content (links, title); leads manage members, sharing and status.
@@ -30,7 +31,7 @@ export class CaseAccess {
   constructor(private readonly policy: AccessPolicy) {}
 
   async shareable(ex: Executor, investigationId: number): Promise<Shareable> {
-    const [members, shares, consultations] = await Promise.all([
+    const [members, shares, consultations, operations] = await Promise.all([
       ex.selectFrom('investigation_members').select('user_id').where('investigation_id', '=', investigationId).execute(),
       ex.selectFrom('investigation_shares').select(['agency_id', 'country_code']).where('investigation_id', '=', investigationId).execute(),
       ex
@@ -39,13 +40,23 @@ export class CaseAccess {
         .where('investigation_id', '=', investigationId)
         .where('status', '<>', 'closed')
         .execute(),
+      // Shared into a joint operation that is not closed: its participating countries read it (operations/).
+      ex
+        .selectFrom('operation_items as i')
+        .innerJoin('operations as o', 'o.id', 'i.operation_id')
+        .innerJoin('operation_participants as p', 'p.operation_id', 'i.operation_id')
+        .select('p.country_code')
+        .where('i.kind', '=', 'investigation')
+        .where('i.target_id', '=', investigationId)
+        .where('o.status', '<>', 'closed')
+        .execute(),
     ]);
     const ids = (xs: Array<number | null>) => xs.filter((x): x is number => x !== null).map(Number);
     const codes = (xs: Array<string | null>) => xs.filter((x): x is string => x !== null);
     return {
       memberUserIds: [...members.map((m) => Number(m.user_id)), ...ids(consultations.map((c) => c.to_user_id))],
       sharedAgencyIds: [...ids(shares.map((s) => s.agency_id)), ...ids(consultations.map((c) => c.to_agency_id))],
-      sharedCountries: [...codes(shares.map((s) => s.country_code)), ...codes(consultations.map((c) => c.to_country))],
+      sharedCountries: [...codes(shares.map((s) => s.country_code)), ...codes(consultations.map((c) => c.to_country)), ...operations.map((o) => o.country_code)],
     };
   }
 
@@ -113,6 +124,16 @@ export function visibleInvestigationIds(ex: Executor, actor: UserActor) {
         .where('investigation_id', 'is not', null)
         .where('status', '<>', 'closed')
         .where((eb) => eb.or([eb('to_user_id', '=', actor.userId), eb('to_agency_id', '=', actor.agencyId), eb('to_country', '=', actor.countryCode)])),
+    )
+    .union(
+      ex
+        .selectFrom('operation_items as i')
+        .innerJoin('operations as o', 'o.id', 'i.operation_id')
+        .innerJoin('operation_participants as p', 'p.operation_id', 'i.operation_id')
+        .select('i.target_id as investigation_id')
+        .where('i.kind', '=', 'investigation')
+        .where('o.status', '<>', 'closed')
+        .where('p.country_code', '=', actor.countryCode),
     );
 }
 

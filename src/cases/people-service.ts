@@ -69,6 +69,8 @@ export class PeopleService {
         notes: input.notes ?? '',
         identified: status === 'unidentified' ? 0 : 1,
         status,
+        identified_at: status === 'unidentified' ? null : ctx.now,
+        safeguarded_at: status === 'safeguarded' ? ctx.now : null,
         notice_kind: input.notice?.kind ?? null,
         notice_ref: input.notice?.reference ?? null,
         created_by: actor.userId,
@@ -120,6 +122,9 @@ export class PeopleService {
     if (input.status !== undefined) {
       changes.status = input.status;
       changes.identified = input.status === 'unidentified' ? 0 : 1;
+      // When first identified / safeguarded (statistics per month); going back clears them.
+      changes.identified_at = input.status === 'unidentified' ? null : (row.identified_at ?? ctx.now);
+      changes.safeguarded_at = input.status === 'safeguarded' ? (row.safeguarded_at ?? ctx.now) : null;
     }
     if (input.notice !== undefined) {
       changes.notice_kind = input.notice?.kind ?? null;

@@ -3,6 +3,7 @@ import type { Db, Tx } from '../db/schema.js';
 import type { ClaimedJob, JobOutcome } from '../jobs/job-queue.js';
 import type { IndexCatalog } from '../matching/index-catalog.js';
 import type { MatchService } from '../matching/match-service.js';
+import type { VideoMatchService } from '../matching/video-match-service.js';
 import type { NewNotification, NotificationService } from '../notifications/notification-service.js';
 import { caseUsers } from './case-access.js';
 
@@ -23,6 +24,8 @@ export interface SeriesMatchDeps {
   readonly catalog: () => Promise<IndexCatalog>;
   readonly matching: () => Promise<MatchService>;
   readonly notifications: NotificationService;
+  /** Videos: other videos they match (same, clip, contains) and images their frames match (optional). */
+  readonly videoMatching?: () => Promise<VideoMatchService>;
 }
 
 const ACTOR = systemActor('series-match');
@@ -54,6 +57,10 @@ export function seriesMatchJob(deps: SeriesMatchDeps) {
       md5: md5 ? hex(md5.hash) : undefined,
       sha1: sha1 ? hex(sha1.hash) : undefined,
     });
+    if (deps.videoMatching && signals.some((s) => s.signal === 'vpdq')) {
+      const video = await (await deps.videoMatching()).match(contextFor(ACTOR), { mediaId });
+      hits.push(...video.videos.map((v) => v.hit), ...video.frameHits);
+    }
     const itemIds = [...new Set([mediaId, ...hits.flatMap((h) => (h.item ? [h.item.id] : []))])];
     const series = await deps.db
       .selectFrom('series_media as sm')

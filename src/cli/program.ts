@@ -13,6 +13,9 @@ import { registerMatchCommand } from './commands/match.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerTokensCommand } from './commands/tokens.js';
 import { registerUsersCommand } from './commands/users.js';
+import { registerNoticesCommand } from './commands/notices.js';
+import { registerOperationsCommand } from './commands/operations.js';
+import { registerStatsCommand } from './commands/stats.js';
 
 /** The `ariadne` command tree. Each sub-command lives in commands/ and registers itself here. */
 export function buildProgram(): Command {
@@ -34,5 +37,8 @@ export function buildProgram(): Command {
   registerExportCommand(program);
   registerIngestCommand(program);
   registerScanCommand(program);
+  registerNoticesCommand(program);
+  registerOperationsCommand(program);
+  registerStatsCommand(program);
   return program;
 }

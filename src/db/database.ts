@@ -1,26 +1,31 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, sql, type DialectAdapter, type SqliteDatabase } from 'kysely';
+import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, sql, type DialectAdapter, type Driver, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import { UnavailableError } from '../core/errors.js';
 import type { Db, Dialect } from './schema.js';
+import { DurableSqliteDriver, type SqliteHandle } from './sqlite-driver.js';
+import { WalSync } from './wal-sync.js';
 
 export interface Database {
   readonly db: Db;
   readonly dialect: Dialect;
+  /** SQLite: fsyncs of the write-ahead log, and the commits that waited for them (shared); null on PostgreSQL. */
+  syncStats(): { readonly syncs: number; readonly waits: number } | null;
   /** Round trip to the server (or file); throws UnavailableError when it fails. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Opens the configured database. SQLite runs in WAL mode with full fsync; PostgreSQL through a pg pool. */
+/** Opens the configured database. SQLite runs in WAL mode, every commit durable (sqlite-driver.ts); PostgreSQL through a pg pool. */
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {
-  const db = config.dialect === 'sqlite' ? openSqlite(config.path) : openPostgres(config.url, config.poolSize);
+  const { db, wal } = config.dialect === 'sqlite' ? openSqlite(config.path) : { db: openPostgres(config.url, config.poolSize), wal: null };
   const database: Database = {
     db,
     dialect: config.dialect,
+    syncStats: () => wal?.stats ?? null,
     async ping() {
       try {
         await sql`select 1`.execute(db);
@@ -34,7 +39,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   return database;
 }
 
-function openSqlite(path: string): Db {
+function openSqlite(path: string): { db: Db; wal: WalSync | null } {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   let handle: BetterSqlite3.Database;
   try {
@@ -42,11 +47,15 @@ function openSqlite(path: string): Db {
   } catch (error) {
     throw new UnavailableError(`cannot open SQLite database ${path}: ${(error as Error).message}`, undefined, { cause: error });
   }
-  handle.pragma('journal_mode = WAL');
-  handle.pragma('synchronous = FULL');
+  const mode = String(handle.pragma('journal_mode = WAL', { simple: true })).toLowerCase();
+  // In WAL mode, commits skip SQLite's own fsync and wait for WalSync's instead, which runs off the event loop and
+  // is shared by the commits of that moment: as durable as synchronous=FULL (see wal-sync.ts). Anything else (an
+  // in-memory database) keeps SQLite's own full sync.
+  const wal = mode === 'wal' ? new WalSync(path) : null;
+  handle.pragma(wal ? 'synchronous = NORMAL' : 'synchronous = FULL');
   handle.pragma('foreign_keys = ON');
   handle.pragma('busy_timeout = 10000');
-  return new Kysely({ dialect: new TransactionalDdlSqliteDialect({ database: withStatementCache(handle) }) });
+  return { db: new Kysely({ dialect: new DurableSqliteDialect(withStatementCache(handle), wal) }), wal };
 }
 
 const STATEMENT_CACHE_SIZE = 500;
@@ -56,7 +65,7 @@ const STATEMENT_CACHE_SIZE = 500;
  * file), so prepared statements are kept by their SQL text. All queries go through one connection one at a time, so
  * a cached statement is never used by two queries at once.
  */
-function withStatementCache(handle: BetterSqlite3.Database): SqliteDatabase {
+function withStatementCache(handle: BetterSqlite3.Database): SqliteHandle {
   const statements = new Map<string, BetterSqlite3.Statement>();
   return {
     prepare(source: string) {
@@ -67,6 +76,9 @@ function withStatementCache(handle: BetterSqlite3.Database): SqliteDatabase {
         statements.set(source, statement);
       }
       return statement;
+    },
+    exec(source: string) {
+      handle.exec(source);
     },
     close() {
       statements.clear();
@@ -82,7 +94,19 @@ class TransactionalDdlSqliteAdapter extends SqliteAdapter {
   }
 }
 
-class TransactionalDdlSqliteDialect extends SqliteDialect {
+/** Kysely's SQLite dialect with the durable-commit driver. */
+class DurableSqliteDialect extends SqliteDialect {
+  constructor(
+    private readonly handle: SqliteHandle,
+    private readonly wal: WalSync | null,
+  ) {
+    super({ database: {} as SqliteDatabase });
+  }
+
+  override createDriver(): Driver {
+    return new DurableSqliteDriver(this.handle, this.wal);
+  }
+
   override createAdapter(): DialectAdapter {
     return new TransactionalDdlSqliteAdapter();
   }

@@ -211,11 +211,13 @@ export interface HashSetsTable {
 /** One hash of a media item or of a hash set entry; the in-memory indexes are built from these rows. */
 export interface SignalEntriesTable {
   id: Generated<number>;
-  signal: 'pdq' | 'md5' | 'sha1' | 'sha256';
+  signal: 'pdq' | 'vpdq' | 'md5' | 'sha1' | 'sha256';
   hash: Buffer;
   quality: number | null;
-  /** `plain`, `trimmed` (letterbox removed), or a video frame reference. */
+  /** `plain`, `trimmed` (letterbox removed), or `frame` for a vpdq frame hash. */
   variant: string;
+  /** A vpdq frame's timestamp in the video, in milliseconds (migration 0010); null for other signals. */
+  frame_ms: number | null;
   media_id: number | null;
   set_id: number | null;
   label: string | null;
@@ -326,6 +328,9 @@ export interface PeopleTable {
   created_by: number;
   created_at: number;
   updated_at: number;
+  /** When the person was first identified / safeguarded (0009; statistics per month). */
+  identified_at: number | null;
+  safeguarded_at: number | null;
 }
 
 export interface PersonLinksTable {
@@ -426,7 +431,7 @@ export interface ConsultationsTable {
 export interface NotificationsTable {
   id: Generated<number>;
   user_id: number;
-  kind: 'mention' | 'consultation' | 'consultation.answer' | 'series.matched' | 'submission.matched';
+  kind: 'mention' | 'consultation' | 'consultation.answer' | 'series.matched' | 'submission.matched' | 'notice.review' | 'notice.connection' | 'operation.update';
   message: string;
   object_type: string | null;
   object_id: string | null;
@@ -485,10 +490,181 @@ export interface HashSetImportsTable {
   finished_at: number | null;
 }
 
+export type NoticeKind = 'green' | 'yellow';
+export type NoticeStatus = 'draft' | 'requested' | 'published' | 'cancellation_requested' | 'cancelled';
+/** Yellow Notices: what is known of the missing person. */
+export type SubjectStatus = 'missing' | 'located' | 'cancelled';
+
+/** A Green or Yellow Notice (0009); `body` is the content as validated JSON (notices/notice-body.ts). */
+export interface NoticesTable {
+  id: Generated<number>;
+  kind: NoticeKind;
+  /** `GN-2026-000012` / `YN-…`: unique, assigned at creation. */
+  reference: string;
+  status: NoticeStatus;
+  country_code: string;
+  agency_id: number;
+  /** The unit to contact about the notice (the issuing agency unless another of its country is named). */
+  contact_agency_id: number;
+  /** The subject's main name, for lists and search. */
+  subject_name: string;
+  subject_status: SubjectStatus | null;
+  body: string;
+  version: number;
+  /** The submission holding the notice's photos (created with the first photo). */
+  submission_id: number | null;
+  created_by: number;
+  requested_by: number | null;
+  requested_at: number | null;
+  reviewed_by: number | null;
+  published_at: number | null;
+  /** Why the last review returned the notice (JSON string[]). */
+  return_reasons: string | null;
+  cancel_reason: string | null;
+  cancel_requested_by: number | null;
+  cancelled_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface NoticeVersionsTable {
+  id: Generated<number>;
+  notice_id: number;
+  version: number;
+  body: string;
+  subject_status: SubjectStatus | null;
+  changed_by: number | null;
+  changed_at: number;
+}
+
+/** The notice's own history (requests, reviews, returns with reasons, cancellation); the audit trail has it all too. */
+export interface NoticeEventsTable {
+  id: Generated<number>;
+  notice_id: number;
+  action: string;
+  actor_id: number | null;
+  actor_country: string | null;
+  /** JSON string[] or null. */
+  reasons: string | null;
+  version: number;
+  at: number;
+}
+
+export interface NoticeLinksTable {
+  notice_id: number;
+  kind: 'offender' | 'victim' | 'series' | 'investigation';
+  target_id: number;
+  added_by: number;
+  added_at: number;
+}
+
+export interface NoticePhotosTable {
+  id: Generated<number>;
+  notice_id: number;
+  /** The submission file; its media item (hashed like any media) once the ingest job has run. */
+  file_id: number;
+  caption: string;
+  added_by: number;
+  added_at: number;
+  removed_at: number | null;
+}
+
+/** A face or scene connection between a notice photo and a victim, reported by connection code. */
+export interface NoticeConnectionsTable {
+  id: Generated<number>;
+  notice_id: number;
+  media_id: number;
+  victim_id: number;
+  matched_media_id: number | null;
+  kind: string;
+  score: number;
+  reported_by: string;
+  created_at: number;
+}
+
+export type OperationStatus = 'planned' | 'active' | 'closed';
+
+export interface OperationsTable {
+  id: Generated<number>;
+  name: string;
+  description: string;
+  status: OperationStatus;
+  coordinator_country: string;
+  coordinator_agency_id: number;
+  created_by: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface OperationParticipantsTable {
+  operation_id: number;
+  country_code: string;
+  contact_user_id: number;
+  role: 'coordinator' | 'participant';
+  added_at: number;
+}
+
+export interface OperationItemsTable {
+  id: Generated<number>;
+  operation_id: number;
+  kind: 'investigation' | 'notice';
+  target_id: number;
+  shared_by: number;
+  shared_country: string;
+  shared_at: number;
+}
+
+export interface OperationTargetsTable {
+  id: Generated<number>;
+  operation_id: number;
+  label: string;
+  details: string;
+  country_code: string | null;
+  status: 'open' | 'located' | 'arrested' | 'closed';
+  created_by: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The operation's timeline of actions (searches, arrests, rescues), each at the time it happened. */
+export interface OperationActionsTable {
+  id: Generated<number>;
+  operation_id: number;
+  happened_at: number;
+  title: string;
+  details: string;
+  country_code: string;
+  created_by: number;
+  created_at: number;
+}
+
+export interface OperationTasksTable {
+  id: Generated<number>;
+  operation_id: number;
+  title: string;
+  details: string;
+  owner_id: number;
+  due_at: number | null;
+  status: 'open' | 'done' | 'cancelled';
+  created_by: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface OperationMessagesTable {
+  id: Generated<number>;
+  operation_id: number;
+  author_id: number;
+  country_code: string;
+  body: string;
+  created_at: number;
+}
+
 export interface Schema {
   jobs: JobsTable;
   instance_settings: InstanceSettingsTable;
   media_items: MediaItemsTable;
+  video_facts: VideoFactsTable;
   submissions: SubmissionsTable;
   submission_files: SubmissionFilesTable;
   hash_sets: HashSetsTable;
@@ -522,6 +698,19 @@ export interface Schema {
   notifications: NotificationsTable;
   hash_set_items: HashSetItemsTable;
   hash_set_imports: HashSetImportsTable;
+  notices: NoticesTable;
+  notice_versions: NoticeVersionsTable;
+  notice_events: NoticeEventsTable;
+  notice_links: NoticeLinksTable;
+  notice_photos: NoticePhotosTable;
+  notice_connections: NoticeConnectionsTable;
+  operations: OperationsTable;
+  operation_participants: OperationParticipantsTable;
+  operation_items: OperationItemsTable;
+  operation_targets: OperationTargetsTable;
+  operation_actions: OperationActionsTable;
+  operation_tasks: OperationTasksTable;
+  operation_messages: OperationMessagesTable;
   vision_entries: VisionEntriesTable;
   vision_changes: VisionChangesTable;
   vision_runs: VisionRunsTable;
@@ -533,6 +722,27 @@ export type Tx = Transaction<Schema>;
 /** A query runner: the database itself or an open transaction. */
 export type Executor = Kysely<Schema>;
 export type Dialect = 'sqlite' | 'postgres';
+
+/** A video's header and decode facts and its redacted contact sheet (migration 0010). */
+export interface VideoFactsTable {
+  media_id: number;
+  duration_ms: number | null;
+  width: number;
+  height: number;
+  fps: number | null;
+  codec: string;
+  container: string;
+  has_audio: number;
+  rotation: number;
+  sample_fps: number;
+  frames_hashed: number;
+  /** Timestamp of the last frame decoded: less than the duration when the stream ends early. */
+  decoded_ms: number;
+  contact_sheet_sha256: string | null;
+  /** JSON array of the contact sheet tiles' timestamps (ms). */
+  contact_sheet_times: string;
+  created_at: number;
+}
 
 /** Faces and scene descriptors found in media items (migration 0011, connect/). */
 export interface VisionEntriesTable {

@@ -13,6 +13,7 @@ import type { JobContext } from '../jobs/job-runner.js';
 import type { NewSignalEntry, SignalStore } from '../matching/signal-store.js';
 import type { IngestLimits } from '../media/limits.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import type { VideoFacts } from '../video/video-analysis.js';
 import type { ExifFacts, MediaTools } from './media-tools.js';
 import { archiveMemberPath } from './paths.js';
 import { completeIfDone, type SubmissionService } from './submission-service.js';
@@ -90,7 +91,10 @@ async function processBlob(deps: IngestFileJobDeps, file: FileRow, blob: OpenBlo
   const archive = deps.tools.archiveKind(head);
   if (archive) return await expandArchive(deps, file, archive, mime, ctx);
 
-  if (mime.startsWith('video/')) return finish(deps, file, { mime, item: { kind: 'video', width: null, height: null, entries: [], exif: null } });
+  if (mime.startsWith('video/')) {
+    if (!deps.tools.analyseVideo) return finish(deps, file, { mime, item: { kind: 'video', width: null, height: null, entries: [], exif: null } });
+    return await ingestVideo(deps, file, mime, ctx);
+  }
   if (!mime.startsWith('image/') && !isBmp(head)) return finish(deps, file, { mime, error: `not a supported media file (${mime})` });
   if ((file.size ?? 0) > (deps.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES)) {
     return finish(deps, file, { mime, item: { kind: 'image', width: null, height: null, entries: [], exif: null } });
@@ -108,7 +112,51 @@ async function processBlob(deps: IngestFileJobDeps, file: FileRow, blob: OpenBlo
   });
 }
 
+/**
+ * A video: decrypted to a private scratch file (containers need random access), sampled and hashed by ffmpeg + PDQ
+ * (vPDQ), renditions made from frames kept on the way; the frame hashes and facts are written with the item.
+ */
+async function ingestVideo(deps: IngestFileJobDeps, file: FileRow, mime: string, job: JobContext): Promise<JobOutcome> {
+  await mkdir(deps.tmpDir, { recursive: true, mode: 0o700 });
+  const local = join(deps.tmpDir, `video-${randomUUID()}`);
+  try {
+    await pipeline(await deps.blobs.get(file.blob_sha256!), createWriteStream(local, { mode: 0o600 }));
+    const video = await deps.tools.analyseVideo!(local, { signal: job.signal });
+    const [thumb, preview, sheet] = await Promise.all([
+      video.thumbnail ? deps.blobs.put(video.thumbnail) : undefined,
+      video.preview ? deps.blobs.put(video.preview) : undefined,
+      video.contactSheet ? deps.blobs.put(video.contactSheet) : undefined,
+    ]);
+    const { frames, facts } = video;
+    const entries: NewSignalEntry[] = [];
+    for (let i = 0; i < frames.count; i++) {
+      entries.push({ signal: 'vpdq', hash: frames.hashes.slice(i * 32, i * 32 + 32), quality: frames.qualities[i], variant: 'frame', frameMs: Math.round(frames.timestampsMs[i]) });
+    }
+    return finish(deps, file, {
+      mime,
+      item: {
+        kind: 'video',
+        width: facts.width,
+        height: facts.height,
+        entries,
+        exif: null,
+        thumbnail: thumb?.sha256,
+        preview: preview?.sha256,
+        video: { ...facts, contactSheet: sheet?.sha256 ?? null, contactSheetTimesMs: video.contactSheetTimesMs },
+      },
+    });
+  } finally {
+    await unlink(local).catch(() => undefined);
+  }
+}
+
+interface VideoItemFacts extends VideoFacts {
+  readonly contactSheet: string | null;
+  readonly contactSheetTimesMs: readonly number[];
+}
+
 interface ItemFacts {
+  readonly video?: VideoItemFacts;
   readonly kind: 'image' | 'video';
   readonly width: number | null;
   readonly height: number | null;
@@ -197,6 +245,29 @@ async function insertItem(deps: IngestFileJobDeps, ctx: TxContext, file: FileRow
     ...(file.sha1 ? [{ signal: 'sha1' as const, hash: hex(file.sha1) }] : []),
   ];
   await deps.signals.addEntries(ctx.tx, [...item.entries, ...exact].map((e) => ({ ...e, mediaId })), ctx.now);
+  const v = item.video;
+  if (v) {
+    await ctx.tx
+      .insertInto('video_facts')
+      .values({
+        media_id: mediaId,
+        duration_ms: v.durationMs,
+        width: v.width,
+        height: v.height,
+        fps: v.fps,
+        codec: v.codec,
+        container: v.container,
+        has_audio: v.hasAudio ? 1 : 0,
+        rotation: v.rotation,
+        sample_fps: v.sampleFps,
+        frames_hashed: v.framesHashed,
+        decoded_ms: v.decodedMs,
+        contact_sheet_sha256: v.contactSheet,
+        contact_sheet_times: JSON.stringify(v.contactSheetTimesMs),
+        created_at: ctx.now,
+      })
+      .execute();
+  }
   return { mediaId, created: true };
 }
 

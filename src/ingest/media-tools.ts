@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { FileSignals } from '../signals/file-hasher.js';
+import type { VideoAnalysis } from '../video/video-analysis.js';
 
 /** What ingest extracts from an image once: camera and place (EXIF). Stored as JSON with the item. */
 export interface ExifFacts {
@@ -41,4 +42,9 @@ export interface MediaTools {
   archiveKind(head: Buffer): string | null;
   /** Members of an archive held in a local file, as a stream of entries and refusals. */
   readArchive(path: string, kind: string): AsyncIterable<ArchiveItem>;
+  /**
+   * A video file's facts, sampled frame hashes (vPDQ) and renditions (redacted thumbnail and contact sheet, preview).
+   * Absent when no ffmpeg is configured: videos are then stored and sighted without signals.
+   */
+  analyseVideo?(path: string, options: { signal?: AbortSignal }): Promise<VideoAnalysis>;
 }

@@ -34,7 +34,8 @@ export function reportToCsv(report: SubmissionReport): string {
   return rows.map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
 }
 
-function csvField(value: string): string {
+/** One CSV field (RFC 4180 quoting), with spreadsheet formula prefixes neutralised. */
+export function csvField(value: string): string {
   // A leading =, +, - or @ would run as a formula in spreadsheets: prefix it with an apostrophe.
   const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;

@@ -3,6 +3,7 @@ import type { Db } from '../db/schema.js';
 import type { IndexCatalog } from '../matching/index-catalog.js';
 import { isKnownHit } from '../matching/known.js';
 import type { MatchHit, MatchService } from '../matching/match-service.js';
+import type { VideoMatchService } from '../matching/video-match-service.js';
 import type { Submission, SubmissionService } from './submission-service.js';
 
 export interface ReportHit {
@@ -80,6 +81,7 @@ export class ReportService {
     private readonly submissions: SubmissionService,
     private readonly catalog: () => Promise<IndexCatalog>,
     private readonly matching: () => Promise<MatchService>,
+    private readonly videoMatching?: () => Promise<VideoMatchService>,
   ) {}
 
   async report(ctx: RequestContext, submissionId: number): Promise<SubmissionReport> {
@@ -117,6 +119,11 @@ export class ReportService {
     for (const id of ids) {
       const s = signalsByItem.get(id);
       const hits = await matcher.match(ctx, { pdq: s?.pdq, sha256: byItem.get(id)!.sha256, md5: s?.md5, sha1: s?.sha1 });
+      // A video: other videos it matches (same, clip of, contains) and images or list entries its frames match.
+      if (byItem.get(id)!.kind === 'video' && this.videoMatching) {
+        const video = await (await this.videoMatching()).match(ctx, { mediaId: id });
+        hits.push(...video.videos.map((v) => v.hit), ...video.frameHits);
+      }
       const others = hits.filter((h) => h.item?.id !== id);
       for (const h of others) if (h.item) hitItems.add(h.item.id);
       rawHits.set(id, others);

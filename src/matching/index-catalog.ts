@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { AriadneError } from '../core/errors.js';
 import { ExactIndex, type DigestAlgorithm } from '../index/exact-index.js';
 import { MultiIndexHashIndex } from '../index/multi-index-hash-index.js';
+import { FrameTable } from '../video/frame-table.js';
 import type { SignalName, SignalStore } from './signal-store.js';
 
 export interface CatalogLogger {
@@ -21,6 +22,9 @@ export interface IndexCatalogOptions {
 
 const DIGESTS: readonly DigestAlgorithm[] = ['md5', 'sha1', 'sha256'];
 const SIGNALS: readonly SignalName[] = ['pdq', ...DIGESTS];
+/** Video frame hashes (vpdq) live in the PDQ index beside image hashes. */
+const PDQ_SIGNALS: readonly SignalName[] = ['pdq', 'vpdq'];
+const slotOf = (signal: SignalName): SignalName => (signal === 'vpdq' ? 'pdq' : signal);
 
 type AnyIndex = MultiIndexHashIndex | ExactIndex;
 
@@ -39,6 +43,8 @@ interface Slot {
  */
 export class IndexCatalog {
   private readonly slots = new Map<SignalName, Slot>();
+  /** Which PDQ index entries are video frames: entry id -> (video, time). Rebuilt from the database at open. */
+  readonly frames = new FrameTable();
   private readonly options: IndexCatalogOptions;
   private snapshotPath: string | undefined;
   private pending: Promise<number> | undefined;
@@ -79,7 +85,7 @@ export class IndexCatalog {
   memoryBytes(): number {
     let total = 0;
     for (const s of this.slots.values()) total += s.index.memoryBytes();
-    return total;
+    return total + this.frames.memoryBytes();
   }
 
   /** Applies every change committed since the last call; returns how many were applied. */
@@ -117,7 +123,20 @@ export class IndexCatalog {
         logger.info({ signal: name, entries: built.index.size, checkpoint: built.checkpoint, ms: Date.now() - started }, 'index built from the database');
       }
     }
+    await this.loadFrames();
     await this.catchUp();
+  }
+
+  /** Fills the frame table from the live vpdq entries (snapshots hold hashes only; a later catch-up may repeat some). */
+  private async loadFrames(): Promise<void> {
+    const batch = this.options.batchSize ?? 50_000;
+    let after = 0;
+    for (;;) {
+      const rows = await this.options.store.scanLive('vpdq', after, batch);
+      for (const r of rows) if (r.mediaId !== null) this.frames.add(r.id, r.mediaId, r.frameMs ?? 0);
+      if (rows.length < batch) return;
+      after = rows[rows.length - 1].id;
+    }
   }
 
   private async loadSnapshot(name: SignalName, maxSeq: number): Promise<Slot | undefined> {
@@ -159,7 +178,7 @@ export class IndexCatalog {
         let n = 0;
         let after = 0;
         for (;;) {
-          const rows = await store.scanLive(name, after, batch, tx);
+          const rows = await store.scanLive(name === 'pdq' ? PDQ_SIGNALS : name, after, batch, tx);
           if (rows.length === 0) break;
           if (n + rows.length > ids.length) {
             const capacity = Math.max(ids.length * 2, n + rows.length);
@@ -184,7 +203,7 @@ export class IndexCatalog {
           mih.build(ids.subarray(0, n), packed.subarray(0, n * 32));
           index = mih;
         } else {
-          const exact = new ExactIndex(name, { capacity: n });
+          const exact = new ExactIndex(name as DigestAlgorithm, { capacity: n });
           for (let i = 0; i < n; i++) exact.add(ids[i], packed, i * width);
           index = exact;
         }
@@ -201,8 +220,12 @@ export class IndexCatalog {
       const changes = await store.changesSince(from, batch);
       if (changes.length === 0) return applied;
       for (const change of changes) {
-        const slot = this.slots.get(change.signal);
+        const slot = this.slots.get(slotOf(change.signal));
         if (slot === undefined || change.seq <= slot.checkpoint) continue;
+        if (change.signal === 'vpdq') {
+          if (change.op === 'add' && change.mediaId !== null) this.frames.add(change.entryId, change.mediaId, change.frameMs ?? 0);
+          else if (change.op === 'remove') this.frames.remove(change.entryId);
+        }
         if (change.op === 'add') {
           if (slot.index instanceof MultiIndexHashIndex) slot.index.add(change.entryId, change.hash);
           else slot.index.add(change.entryId, change.hash);

@@ -40,7 +40,21 @@ export interface MatchHit {
   readonly source: 'set' | 'media';
   readonly set: { readonly id: number; readonly name: string } | null;
   readonly label: string | null;
+  /** For a hit on a video frame (signal vpdq): the frame's time in the stored video, ms. */
+  readonly frameMs?: number | null;
+  /** For a video query: the time of the query frame that matched, ms. */
+  readonly queryFrameMs?: number | null;
   readonly item: MatchedItem | null;
+}
+
+/** A raw index hit before it is explained. */
+export interface RawHit {
+  readonly signal: SignalName;
+  readonly query: string;
+  readonly queryVariant: string;
+  readonly entryId: number;
+  readonly distance: number;
+  readonly queryFrameMs?: number;
 }
 
 /** A stored media item that matched, with what investigators have established about it. */
@@ -121,11 +135,16 @@ export class MatchService {
     return hashes.map((q) => byQuery.get(formatHash256(q)) ?? []);
   }
 
+  /** Explains raw index hits (one per query and entry, the smallest distance): set or item, series, category. */
+  explainHits(raw: readonly RawHit[]): Promise<MatchHit[]> {
+    return this.explain(raw);
+  }
+
   private authorise(ctx: RequestContext): void {
     if (ctx.actor.kind === 'user') this.policy.require(ctx.actor, 'media.match', ctx.now);
   }
 
-  private async explain(raw: ReadonlyArray<{ signal: SignalName; query: string; queryVariant: string; entryId: number; distance: number }>): Promise<MatchHit[]> {
+  private async explain(raw: readonly RawHit[]): Promise<MatchHit[]> {
     if (raw.length === 0) return [];
     // One hit per (query, entry), keeping the smallest distance.
     const best = new Map<string, (typeof raw)[number]>();
@@ -146,10 +165,11 @@ export class MatchService {
   }
 }
 
-function toHit(r: { signal: SignalName; query: string; queryVariant: string; distance: number }, e: EntryDescription): MatchHit {
+function toHit(r: RawHit, e: EntryDescription): MatchHit {
   const hex = Buffer.from(e.hash.buffer, e.hash.byteOffset, e.hash.byteLength).toString('hex');
   return {
-    signal: r.signal,
+    // A PDQ query that hit a video frame reports the frame's signal.
+    signal: e.signal === 'vpdq' ? 'vpdq' : r.signal,
     query: r.query,
     queryVariant: r.queryVariant,
     hash: hex,
@@ -159,6 +179,8 @@ function toHit(r: { signal: SignalName; query: string; queryVariant: string; dis
     source: e.setId !== null ? 'set' : 'media',
     set: e.setId !== null ? { id: e.setId, name: e.setName ?? '' } : null,
     label: e.label,
+    ...(e.frameMs !== null ? { frameMs: e.frameMs } : {}),
+    ...(r.queryFrameMs !== undefined ? { queryFrameMs: r.queryFrameMs } : {}),
     item: e.mediaId !== null ? { id: e.mediaId, sha256: e.sha256 ?? '', mime: e.mime ?? '', kind: e.kind ?? '', series: e.series, category: e.category, baseline: e.baseline } : null,
   };
 }

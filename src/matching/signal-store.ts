@@ -11,6 +11,8 @@ export interface NewSignalEntry {
   readonly mediaId?: number;
   readonly setId?: number;
   readonly label?: string | null;
+  /** A vpdq frame's time in its video, in ms. */
+  readonly frameMs?: number | null;
 }
 
 export interface SignalChange {
@@ -19,6 +21,16 @@ export interface SignalChange {
   readonly entryId: number;
   readonly signal: SignalName;
   readonly hash: Uint8Array;
+  readonly mediaId: number | null;
+  readonly frameMs: number | null;
+}
+
+/** A live entry as index builds read it. */
+export interface LiveEntry {
+  readonly id: number;
+  readonly hash: Uint8Array;
+  readonly mediaId: number | null;
+  readonly frameMs: number | null;
 }
 
 export interface EntryDescription {
@@ -29,6 +41,8 @@ export interface EntryDescription {
   readonly variant: string;
   readonly label: string | null;
   readonly mediaId: number | null;
+  /** For a vpdq frame: its time in the video (ms). */
+  readonly frameMs: number | null;
   readonly setId: number | null;
   readonly setName: string | null;
   readonly setEnabled: boolean;
@@ -95,6 +109,7 @@ export class SignalStore {
         media_id: e.mediaId ?? null,
         set_id: e.setId ?? null,
         label: e.label ?? null,
+        frame_ms: e.frameMs ?? null,
         created_at: now,
       }));
       const inserted = await tx
@@ -139,30 +154,45 @@ export class SignalStore {
     return removed;
   }
 
-  /** Live entries of one signal with id > afterId, in id order (keyset pagination for index builds). */
-  async scanLive(signal: SignalName, afterId: number, limit: number, executor: Executor = this.db): Promise<Array<{ id: number; hash: Uint8Array }>> {
+  /** Live entries of one signal (or several) with id > afterId, in id order (keyset pagination for index builds). */
+  async scanLive(signal: SignalName | readonly SignalName[], afterId: number, limit: number, executor: Executor = this.db): Promise<LiveEntry[]> {
+    const signals = typeof signal === 'string' ? [signal] : [...signal];
     const rows = await executor
       .selectFrom('signal_entries')
-      .select(['id', 'hash'])
-      .where('signal', '=', signal)
+      .select(['id', 'hash', 'media_id', 'frame_ms'])
+      .where('signal', 'in', signals)
       .where('removed_at', 'is', null)
       .where('id', '>', afterId)
       .orderBy('id')
       .limit(limit)
       .execute();
-    return rows.map((r) => ({ id: Number(r.id), hash: r.hash }));
+    return rows.map((r) => ({ id: Number(r.id), hash: r.hash, mediaId: r.media_id === null ? null : Number(r.media_id), frameMs: r.frame_ms === null ? null : Number(r.frame_ms) }));
+  }
+
+  /** A stored video's frame hashes (signal vpdq), in time order. */
+  async videoFrames(mediaId: number, executor: Executor = this.db): Promise<Array<{ hash: Uint8Array; quality: number; frameMs: number }>> {
+    const rows = await executor
+      .selectFrom('signal_entries')
+      .select(['hash', 'quality', 'frame_ms'])
+      .where('media_id', '=', mediaId)
+      .where('signal', '=', 'vpdq')
+      .where('removed_at', 'is', null)
+      .orderBy('frame_ms')
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({ hash: r.hash, quality: r.quality ?? 0, frameMs: Number(r.frame_ms ?? 0) }));
   }
 
   async changesSince(seq: number, limit: number): Promise<SignalChange[]> {
     const rows = await this.db
       .selectFrom('signal_changes as c')
       .innerJoin('signal_entries as e', 'e.id', 'c.entry_id')
-      .select(['c.seq', 'c.op', 'c.entry_id', 'e.signal', 'e.hash'])
+      .select(['c.seq', 'c.op', 'c.entry_id', 'e.signal', 'e.hash', 'e.media_id', 'e.frame_ms'])
       .where('c.seq', '>', seq)
       .orderBy('c.seq')
       .limit(limit)
       .execute();
-    return rows.map((r) => ({ seq: Number(r.seq), op: r.op, entryId: Number(r.entry_id), signal: r.signal, hash: r.hash }));
+    return rows.map((r) => ({ seq: Number(r.seq), op: r.op, entryId: Number(r.entry_id), signal: r.signal, hash: r.hash, mediaId: r.media_id === null ? null : Number(r.media_id), frameMs: r.frame_ms === null ? null : Number(r.frame_ms) }));
   }
 
   /** Entries with their set or media item (its series and settled category included), for explaining matches. */
@@ -174,7 +204,7 @@ export class SignalStore {
         .selectFrom('signal_entries as e')
         .leftJoin('hash_sets as s', 's.id', 'e.set_id')
         .leftJoin('media_items as m', 'm.id', 'e.media_id')
-        .select(['e.id', 'e.signal', 'e.hash', 'e.quality', 'e.variant', 'e.label', 'e.media_id', 'e.set_id', 's.name as set_name', 's.enabled as set_enabled', 'm.sha256', 'm.mime', 'm.kind'])
+        .select(['e.id', 'e.signal', 'e.hash', 'e.quality', 'e.variant', 'e.label', 'e.media_id', 'e.frame_ms', 'e.set_id', 's.name as set_name', 's.enabled as set_enabled', 'm.sha256', 'm.mime', 'm.kind'])
         .where('e.id', 'in', entryIds.slice(i, i + INSERT_BATCH))
         .where('e.removed_at', 'is', null)
         .execute();
@@ -187,6 +217,7 @@ export class SignalStore {
           variant: r.variant,
           label: r.label,
           mediaId: r.media_id === null ? null : Number(r.media_id),
+          frameMs: r.frame_ms === null ? null : Number(r.frame_ms),
           setId: r.set_id === null ? null : Number(r.set_id),
           setName: r.set_name,
           setEnabled: r.set_id === null ? true : Number(r.set_enabled) === 1,

@@ -23,6 +23,10 @@ export interface IngestLimits {
    * and videos barely compress at all.
    */
   readonly maxCompressionRatio: number;
+  /** Longest video accepted, by its header (declared duration), in seconds. */
+  readonly maxVideoSeconds: number;
+  /** Most frames hashed from one video (sampled frames; every frame in vPDQ's every-frame mode). */
+  readonly maxVideoFrames: number;
 }
 
 /** Below this many decompressed bytes the ratio limit does not apply (small files of zeros are not bombs). */
@@ -37,6 +41,8 @@ export const INGEST_LIMIT_DEFAULTS: IngestLimits = Object.freeze({
   maxArchiveEntries: 100_000,
   maxTotalUncompressedBytes: 64 * GIB,
   maxCompressionRatio: 100,
+  maxVideoSeconds: 24 * 3600,
+  maxVideoFrames: 200_000,
 });
 
 /** The defaults overridden by `overrides`; throws InvalidError for a limit that is not a positive number. */
@@ -47,8 +53,8 @@ export function resolveIngestLimits(overrides: Partial<IngestLimits> = {}): Inge
       throw new InvalidError(`ingest limit ${name} must be a positive number, got ${String(value)}`, { limit: name });
     }
   }
-  if (!Number.isInteger(limits.maxArchiveDepth) || !Number.isInteger(limits.maxArchiveEntries)) {
-    throw new InvalidError('ingest limits maxArchiveDepth and maxArchiveEntries must be integers');
+  if (!Number.isInteger(limits.maxArchiveDepth) || !Number.isInteger(limits.maxArchiveEntries) || !Number.isInteger(limits.maxVideoFrames)) {
+    throw new InvalidError('ingest limits maxArchiveDepth, maxArchiveEntries and maxVideoFrames must be integers');
   }
   return Object.freeze(limits);
 }

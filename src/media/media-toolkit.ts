@@ -2,11 +2,31 @@ import { readArchive, sniffArchive, type ArchiveFormat } from '../archives/index
 import type { ArchiveItem, ExifFacts, MediaTools } from '../ingest/media-tools.js';
 import type { IngestLimits } from './limits.js';
 import type { HashPool } from '../signals/hash-pool.js';
+import { analyseVideo } from '../video/video-analysis.js';
+import { VideoHasher } from '../video/video-hasher.js';
+import type { FfmpegBinary } from './ffmpeg-binary.js';
 
-/** The ingest pipeline's media tools on this machine: the hash pool's threads, exifr, sharp, the archive readers. */
-export function createMediaToolkit(options: { pool: () => HashPool; limits: IngestLimits }): MediaTools {
+/**
+ * The ingest pipeline's media tools on this machine: the hash pool's threads, exifr, sharp, the archive readers, and
+ * ffmpeg for videos when one was resolved (`videoFps` frames per second hashed, default 1).
+ */
+export function createMediaToolkit(options: { pool: () => HashPool; limits: IngestLimits; ffmpeg?: FfmpegBinary | null; videoFps?: number }): MediaTools {
   const { limits } = options;
+  const ffmpeg = options.ffmpeg ?? null;
+  // One hasher per video at a time (PdqHasher is not re-entrant); a few jobs may run at once.
+  const idle: VideoHasher[] = [];
+  const video = ffmpeg
+    ? async (path: string, o: { signal?: AbortSignal }) => {
+        const hasher = idle.pop() ?? new VideoHasher(ffmpeg, limits);
+        try {
+          return await analyseVideo(hasher, path, { fps: options.videoFps ?? 1, signal: o.signal });
+        } finally {
+          idle.push(hasher);
+        }
+      }
+    : undefined;
   return {
+    ...(video ? { analyseVideo: video } : {}),
     async analyse(bytes) {
       const signals = await options.pool().hashBuffer(bytes, { letterbox: true, extract: true });
       const e = signals.exif;

@@ -1,5 +1,6 @@
 import sharp, { type Sharp } from 'sharp';
 import { InvalidError } from '../core/errors.js';
+import { stripJpegMetadata } from './jpeg-strip.js';
 import { INGEST_LIMIT_DEFAULTS } from './limits.js';
 
 /**
@@ -27,6 +28,12 @@ export interface ThumbnailOptions {
   readonly blurSigma?: number;
   /** Decode images whose pixel data has errors as far as possible instead of refusing them (default false). */
   readonly lenient?: boolean;
+  /**
+   * With decoded pixels: the image file they came from, when it is a JPEG. If it needs no resizing or rotation and
+   * a JPEG preview is asked for, the preview is that file with its metadata removed (jpeg-strip.ts): lossless, and
+   * no encoder run.
+   */
+  readonly sourceJpeg?: Uint8Array;
 }
 
 /** Already decoded pixels (for example HEIC through decode.ts), interleaved 8-bit, 1 to 4 channels. */
@@ -63,6 +70,12 @@ export async function makeThumbnails(input: Uint8Array | RawPixels, options: Thu
   const previewSize = checkSize('previewSize', options.previewSize ?? 1280);
   const previewFormat = options.previewFormat ?? 'webp';
   try {
+    const stripped = input instanceof Uint8Array ? null : losslessPreview(input, options.sourceJpeg, previewSize, previewFormat);
+    if (stripped) {
+      const raw = input as RawPixels;
+      const thumb = await redactedThumbnail(raw.data, { width: raw.width, height: raw.height, channels: raw.channels }, thumbnailSize, options.blurSigma);
+      return { ...thumb, preview: stripped, previewFormat, width: raw.width, height: raw.height, previewWidth: raw.width, previewHeight: raw.height };
+    }
     const { pipeline, width, height } = input instanceof Uint8Array ? await fromBytes(input, maxPixels, options) : fromRaw(input, maxPixels);
 
     // The one decode: oriented, reduced to preview size, 8-bit sRGB (with alpha when the image has it).
@@ -78,39 +91,51 @@ export async function makeThumbnails(input: Uint8Array | RawPixels, options: Thu
       ? previewPipeline.flatten({ background: '#ffffff' }).jpeg({ quality: 85, mozjpeg: false })
       : previewPipeline.webp({ quality: 82 })
     ).toBuffer();
-
-    const thumb = await sharp(data, rawInput)
-      .flatten({ background: MID_GREY })
-      .resize(thumbnailSize, thumbnailSize, { fit: 'inside', withoutEnlargement: true })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    const sigma = options.blurSigma ?? Math.max(3, Math.max(thumb.info.width, thumb.info.height) / 28);
-    const thumbnail = await sharp(thumb.data, { raw: { width: thumb.info.width, height: thumb.info.height, channels: thumb.info.channels as 3 } })
-      .greyscale()
-      .blur(sigma)
-      // One grey channel, lossless (a lossy codec stores colour as YUV 4:2:0 and grey comes back with R, G, B a step
-      // apart). PNG at a low compression level encodes a 256 px thumbnail several times faster than lossless WebP,
-      // and ingest makes one per image.
-      .toColourspace('b-w')
-      .png({ compressionLevel: 4, adaptiveFiltering: false })
-      .toBuffer();
-
-    return {
-      thumbnail,
-      preview,
-      previewFormat,
-      width,
-      height,
-      thumbnailWidth: thumb.info.width,
-      thumbnailHeight: thumb.info.height,
-      previewWidth: info.width,
-      previewHeight: info.height,
-    };
+    const thumb = await redactedThumbnail(data, rawInput.raw, thumbnailSize, options.blurSigma);
+    return { ...thumb, preview, previewFormat, width, height, previewWidth: info.width, previewHeight: info.height };
   } catch (error) {
     if (error instanceof InvalidError) throw error;
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new InvalidError(`cannot make thumbnails: the file is corrupt or not a supported image (${message})`, undefined, { cause: error });
   }
+}
+
+/**
+ * The redacted thumbnail of pixels already at preview size or smaller: transparency flattened to grey, at most
+ * `size` px, one grey channel, strongly blurred, PNG.
+ */
+async function redactedThumbnail(
+  data: Uint8Array,
+  raw: { width: number; height: number; channels: 1 | 2 | 3 | 4 },
+  size: number,
+  blurSigma: number | undefined,
+): Promise<{ thumbnail: Buffer; thumbnailWidth: number; thumbnailHeight: number }> {
+  // Bilinear reduction: the blur that follows removes far more than any kernel's difference.
+  const thumb = await sharp(data, { raw })
+    .flatten({ background: MID_GREY })
+    .resize(size, size, { fit: 'inside', withoutEnlargement: true, kernel: 'linear' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const sigma = blurSigma ?? Math.max(3, Math.max(thumb.info.width, thumb.info.height) / 28);
+  const thumbnail = await sharp(thumb.data, { raw: { width: thumb.info.width, height: thumb.info.height, channels: thumb.info.channels as 3 } })
+    .greyscale()
+    .blur(sigma)
+    // One grey channel, lossless (a lossy codec stores colour as YUV 4:2:0 and grey comes back with R, G, B a step
+    // apart). PNG at a low compression level encodes a 256 px thumbnail several times faster than lossless WebP,
+    // and ingest makes one per image.
+    .toColourspace('b-w')
+    .png({ compressionLevel: 4, adaptiveFiltering: false })
+    .toBuffer();
+  return { thumbnail, thumbnailWidth: thumb.info.width, thumbnailHeight: thumb.info.height };
+}
+
+/** The metadata-free original as the preview, when it is a JPEG that needs neither resizing nor rotation. */
+function losslessPreview(pixels: RawPixels, sourceJpeg: Uint8Array | undefined, previewSize: number, format: 'webp' | 'jpeg'): Buffer | null {
+  if (!sourceJpeg || format !== 'jpeg' || (pixels.orientation ?? 1) !== 1) return null;
+  if (Math.max(pixels.width, pixels.height) > previewSize) return null;
+  const stripped = stripJpegMetadata(sourceJpeg);
+  if (!stripped || stripped.width !== pixels.width || stripped.height !== pixels.height) return null;
+  return stripped.bytes;
 }
 
 async function fromBytes(bytes: Uint8Array, maxPixels: number, options: ThumbnailOptions): Promise<{ pipeline: Sharp; width: number; height: number }> {

@@ -145,7 +145,7 @@ export class FileHasher {
     let extracted: Pick<FileSignals, 'exif' | 'renditions'> = {};
     if (options.extract) {
       const exif = await extractExif(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      const made = await makeThumbnails({ data: image.data, width: image.width, height: image.height, channels: image.channels, orientation: exif?.orientation }, { previewFormat: 'jpeg' });
+      const made = await makeThumbnails({ data: image.data, width: image.width, height: image.height, channels: image.channels, orientation: exif?.orientation }, { previewFormat: 'jpeg', sourceJpeg: mime === 'image/jpeg' ? bytes : undefined });
       extracted = { exif, renditions: { thumbnail: made.thumbnail, preview: made.preview } };
     }
     const hex = (list: readonly Uint8Array[] | undefined) => list?.map((h) => formatHash256(h));

@@ -6,7 +6,25 @@ import { NotFoundError } from '../core/errors.js';
 import type { Db } from '../db/schema.js';
 import type { BlobStore } from '../storage/blob-store.js';
 
-export type Rendition = 'thumbnail' | 'preview' | 'original';
+export type Rendition = 'thumbnail' | 'preview' | 'original' | 'contact-sheet';
+
+/** A video's facts (migration 0010). */
+export interface VideoDescription {
+  readonly durationMs: number | null;
+  readonly width: number;
+  readonly height: number;
+  readonly fps: number | null;
+  readonly codec: string;
+  readonly container: string;
+  readonly hasAudio: boolean;
+  readonly rotation: number;
+  readonly sampleFps: number;
+  readonly framesHashed: number;
+  readonly decodedMs: number;
+  readonly hasContactSheet: boolean;
+  /** Time of each contact sheet tile, left to right, top to bottom (ms). */
+  readonly contactSheetTimesMs: readonly number[];
+}
 
 export interface MediaDescription {
   readonly id: number;
@@ -25,6 +43,8 @@ export interface MediaDescription {
   readonly takenAt: string | null;
   readonly hasThumbnail: boolean;
   readonly hasPreview: boolean;
+  /** For a video: its facts; null for images and for videos stored without ffmpeg. */
+  readonly video: VideoDescription | null;
 }
 
 /**
@@ -44,6 +64,7 @@ export class MediaViewService {
     this.policy.require(ctx.actor, 'media.match', ctx.now);
     const m = await this.db.selectFrom('media_items').selectAll().where('id', '=', id).executeTakeFirst();
     if (!m) throw new NotFoundError('media item not found');
+    const v = m.kind === 'video' ? await this.db.selectFrom('video_facts').selectAll().where('media_id', '=', id).executeTakeFirst() : undefined;
     return {
       id: Number(m.id),
       sha256: m.sha256,
@@ -61,6 +82,23 @@ export class MediaViewService {
       takenAt: m.taken_at,
       hasThumbnail: m.thumbnail_sha256 !== null,
       hasPreview: m.preview_sha256 !== null,
+      video: v
+        ? {
+            durationMs: v.duration_ms === null ? null : Number(v.duration_ms),
+            width: v.width,
+            height: v.height,
+            fps: v.fps,
+            codec: v.codec,
+            container: v.container,
+            hasAudio: Number(v.has_audio) === 1,
+            rotation: v.rotation,
+            sampleFps: v.sample_fps,
+            framesHashed: v.frames_hashed,
+            decodedMs: Number(v.decoded_ms),
+            hasContactSheet: v.contact_sheet_sha256 !== null,
+            contactSheetTimesMs: JSON.parse(v.contact_sheet_times) as number[],
+          }
+        : null,
     };
   }
 
@@ -69,17 +107,19 @@ export class MediaViewService {
    * `media.view`, and the view (`media.view`) or download (`media.download`) is audited, committed before the bytes
    * are returned. NotFound for an unknown item or a rendition the item does not have.
    */
-  async open(ctx: RequestContext, id: number, rendition: Rendition): Promise<{ stream: Readable; mime: string; size: number | null; sha256: string }> {
-    this.policy.require(ctx.actor, rendition === 'thumbnail' ? 'media.match' : 'media.view', ctx.now);
+  async open(ctx: RequestContext, id: number, rendition: Rendition, options: { range?: { start: number; end: number } } = {}): Promise<{ stream: Readable; mime: string; size: number | null; sha256: string }> {
+    const redacted = rendition === 'thumbnail' || rendition === 'contact-sheet';
+    this.policy.require(ctx.actor, redacted ? 'media.match' : 'media.view', ctx.now);
     const m = await this.db
       .selectFrom('media_items')
       .select(['id', 'sha256', 'mime', 'size', 'first_country', 'thumbnail_sha256', 'preview_sha256'])
       .where('id', '=', id)
       .executeTakeFirst();
     if (!m) throw new NotFoundError('media item not found');
-    const blob = rendition === 'thumbnail' ? m.thumbnail_sha256 : rendition === 'preview' ? m.preview_sha256 : m.sha256;
+    const sheet = rendition === 'contact-sheet' ? await this.db.selectFrom('video_facts').select('contact_sheet_sha256').where('media_id', '=', id).executeTakeFirst() : undefined;
+    const blob = rendition === 'thumbnail' ? m.thumbnail_sha256 : rendition === 'preview' ? m.preview_sha256 : rendition === 'contact-sheet' ? (sheet?.contact_sheet_sha256 ?? null) : m.sha256;
     if (!blob) throw new NotFoundError(`this item has no ${rendition}`);
-    if (rendition !== 'thumbnail') {
+    if (!redacted) {
       await inTransaction(this.db, ctx, (tx) =>
         this.audit.append(tx.tx, {
           action: rendition === 'original' ? 'media.download' : 'media.view',
@@ -87,11 +127,11 @@ export class MediaViewService {
           object: { type: 'media', id, country: m.first_country },
           address: tx.address,
           requestId: tx.requestId,
-          details: { rendition, sha256: m.sha256 },
+          details: { rendition, sha256: m.sha256, ...(options.range ? { range: `${options.range.start}-${options.range.end}` } : {}) },
         }),
       );
     }
-    const mime = rendition === 'thumbnail' ? 'image/png' : rendition === 'preview' ? 'image/jpeg' : m.mime;
+    const mime = redacted ? 'image/png' : rendition === 'preview' ? 'image/jpeg' : m.mime;
     return { stream: await this.blobs.get(blob), mime, size: rendition === 'original' ? Number(m.size) : null, sha256: blob };
   }
 }

@@ -25,9 +25,9 @@ const token = (scopes: Scope[]): UserActor['credential'] => ({ kind: 'token', to
 describe('access policy', () => {
   it('grants route permissions by role exactly as specified', () => {
     const expected: Record<Role, Permission[]> = {
-      investigator: ['account', 'account.manage', 'media.match', 'media.view', 'media.upload', 'cases.read', 'cases.write'],
-      country_admin: ['account', 'account.manage', 'media.match', 'media.view', 'media.upload', 'cases.read', 'cases.write', 'users.admin', 'hashsets.admin', 'audit.read', 'stats.read'],
-      global_admin: ['account', 'account.manage', 'media.match', 'media.view', 'media.upload', 'cases.read', 'cases.write', 'users.admin', 'hashsets.admin', 'countries.admin', 'audit.read', 'stats.read'],
+      investigator: ['account', 'account.manage', 'media.match', 'media.view', 'media.upload', 'cases.read', 'cases.write', 'notices.read', 'notices.write', 'operations.read', 'operations.write'],
+      country_admin: ['account', 'account.manage', 'media.match', 'media.view', 'media.upload', 'cases.read', 'cases.write', 'users.admin', 'hashsets.admin', 'audit.read', 'stats.read', 'notices.read', 'notices.write', 'operations.read', 'operations.write'],
+      global_admin: ['account', 'account.manage', 'media.match', 'media.view', 'media.upload', 'cases.read', 'cases.write', 'users.admin', 'hashsets.admin', 'countries.admin', 'audit.read', 'stats.read', 'notices.read', 'notices.write', 'notices.review', 'operations.read', 'operations.write'],
       auditor: ['account', 'account.manage', 'audit.read', 'stats.read'],
     };
     for (const [role, permissions] of Object.entries(expected) as [Role, Permission[]][]) {

@@ -18,13 +18,14 @@ function nodeDigests(bytes: Uint8Array) {
 }
 
 describe('SignalRegistry', () => {
-  it('holds the built-in types md5, sha1, sha256, pdq', () => {
+  it('holds the built-in types md5, sha1, sha256, pdq, vpdq', () => {
     const registry = createSignalRegistry();
-    expect(registry.list().map((t) => t.name)).toEqual(['md5', 'sha1', 'sha256', 'pdq']);
+    expect(registry.list().map((t) => t.name)).toEqual(['md5', 'sha1', 'sha256', 'pdq', 'vpdq']);
     expect(registry.get('pdq').defaultThreshold).toBe(31);
     expect(registry.get('sha256').defaultThreshold).toBe(0);
     expect(registry.forContent('image').map((t) => t.name)).toEqual(['md5', 'sha1', 'sha256', 'pdq']);
-    expect(registry.forContent('video').map((t) => t.name)).toEqual(['md5', 'sha1', 'sha256']);
+    expect(registry.forContent('video').map((t) => t.name)).toEqual(['md5', 'sha1', 'sha256', 'vpdq']);
+    expect(registry.get('vpdq').defaultThreshold).toBe(20);
   });
 
   it('refuses a duplicate name with a clear ConflictError', () => {
@@ -38,8 +39,8 @@ describe('SignalRegistry', () => {
   it('refuses malformed names and answers NotFoundError for unknown ones', () => {
     const bad = { ...createMd5Signal(), name: 'Bad Name' };
     expect(() => new SignalRegistry([bad])).toThrow(InvalidError);
-    expect(() => createSignalRegistry().get('vpdq')).toThrow(NotFoundError);
-    expect(() => createSignalRegistry().get('vpdq')).toThrow(/known: md5, sha1, sha256, pdq/);
+    expect(() => createSignalRegistry().get('face')).toThrow(NotFoundError);
+    expect(() => createSignalRegistry().get('face')).toThrow(/known: md5, sha1, sha256, pdq, vpdq/);
   });
 
   it('leaves the index factory for the index module to fill', () => {

@@ -6,7 +6,7 @@ import { idString, run, time, type CasesRouteDeps } from './common.js';
 
 const notification = z.object({
   id: z.number().int(),
-  kind: z.enum(['mention', 'consultation', 'consultation.answer', 'series.matched', 'submission.matched']),
+  kind: z.enum(['mention', 'consultation', 'consultation.answer', 'series.matched', 'submission.matched', 'notice.review', 'notice.connection', 'operation.update']),
   message: z.string(),
   objectType: z.string().nullable(),
   objectId: z.string().nullable(),

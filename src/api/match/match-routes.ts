@@ -13,6 +13,8 @@ import { isKnownHit } from '../../matching/known.js';
 import type { MatchService } from '../../matching/match-service.js';
 import { MAX_PDQ_RADIUS } from '../../matching/match-service.js';
 import type { FileSignals } from '../../signals/file-hasher.js';
+import type { VideoMatchService } from '../../matching/video-match-service.js';
+import type { VideoFrames } from '../../video/video-frames.js';
 import { contextOf } from '../access.js';
 
 const hex = (digits: number) => z.string().regex(new RegExp(`^[0-9a-fA-F]{${digits}}$`), `${digits} hex digits`);
@@ -27,7 +29,7 @@ export const matchBody = z.strictObject({
 });
 
 export const matchHit = z.object({
-  signal: z.enum(['pdq', 'md5', 'sha1', 'sha256']),
+  signal: z.enum(['pdq', 'vpdq', 'md5', 'sha1', 'sha256']),
   query: z.string(),
   queryVariant: z.string(),
   hash: z.string(),
@@ -37,6 +39,8 @@ export const matchHit = z.object({
   source: z.enum(['set', 'media']),
   set: z.object({ id: z.number().int(), name: z.string() }).nullable(),
   label: z.string().nullable(),
+  frameMs: z.number().int().nullable().optional().describe('for a video frame hit: where in the stored video the matching frame is (ms)'),
+  queryFrameMs: z.number().int().nullable().optional().describe('for a video query: the time of the query frame that matched (ms)'),
   item: z
     .object({
       id: z.number().int(),
@@ -59,6 +63,27 @@ const matchResponse = z.object({
   matches: z.array(matchHit),
   /** Why a signal was not matched (an image too flat for PDQ, a file that is not an image). */
   notes: z.array(z.string()),
+  /** For an uploaded video: its frames matched against stored videos (vPDQ). */
+  video: z
+    .object({
+      framesHashed: z.number().int(),
+      usableFrames: z.number().int(),
+      videos: z.array(
+        z.object({
+          relation: z.enum(['same', 'query-in-target', 'target-in-query']),
+          queryShare: z.number(),
+          targetShare: z.number(),
+          queryMatchedFrames: z.number().int(),
+          targetUsableFrames: z.number().int(),
+          bestDistance: z.number().int(),
+          offsetMs: z.number().int(),
+          target: z.object({ startMs: z.number().int(), endMs: z.number().int() }),
+          query: z.object({ startMs: z.number().int(), endMs: z.number().int() }),
+          item: matchHit.shape.item,
+        }),
+      ),
+    })
+    .optional(),
 });
 
 export interface MatchRouteDeps {
@@ -67,6 +92,11 @@ export interface MatchRouteDeps {
   readonly hashFile: (path: string) => Promise<FileSignals>;
   readonly tmpDir: string;
   readonly maxUploadBytes: number;
+  /** Video files: sampled and hashed (vPDQ), then matched as videos. Absent without ffmpeg. */
+  readonly video?: {
+    readonly hash: (path: string) => Promise<VideoFrames>;
+    readonly matching: () => Promise<VideoMatchService>;
+  };
 }
 
 /**
@@ -84,6 +114,7 @@ export function matchRoutes(deps: MatchRouteDeps): FastifyPluginAsyncZod {
           description:
             'Send `application/json` with any of `pdq` (one hash or a list), `pdqDihedral` (8 variants), `md5`, `sha1`, `sha256` and `radius`; ' +
             'or `multipart/form-data` with one part named `file` (its plain, letterbox-trimmed and dihedral PDQ hashes and its digests are matched; the file is not stored). ' +
+            'A video file is sampled (one frame per second by default) and matched as a video: `video.videos` lists stored videos that are the same, contain it (with where: `target.startMs`..`endMs`) or are contained in it, and `matches` its frames\' hits on images and lists. ' +
             'Body fields follow the JSON schema `MatchRequest` below.',
           response: { 200: matchResponse },
         },
@@ -93,15 +124,27 @@ export function matchRoutes(deps: MatchRouteDeps): FastifyPluginAsyncZod {
         const ctx = contextOf(request);
         const service = await deps.matching();
         if (request.isMultipart()) {
-          const signals = await receiveAndHash(request, deps);
+          const { signals, frames } = await receiveAndHash(request, deps);
+          const file = { size: signals.size, mime: signals.mime, md5: signals.md5, sha1: signals.sha1, sha256: signals.sha256, pdq: signals.pdq, quality: signals.quality, trimmedPdq: signals.trimmed?.pdq ?? null };
+          if (frames && deps.video) {
+            const digests = await service.match(ctx, { md5: signals.md5, sha1: signals.sha1, sha256: signals.sha256 });
+            const report = await (await deps.video.matching()).match(ctx, { frames });
+            const matches = [...digests, ...report.videos.map((v) => v.hit), ...report.frameHits];
+            return {
+              file,
+              notes: report.usableFrames === 0 ? ['no frame of the video is detailed enough to match (quality below 50)'] : [],
+              known: matches.some(isKnownHit),
+              matches,
+              video: {
+                framesHashed: frames.count,
+                usableFrames: report.usableFrames,
+                videos: report.videos.map(({ hit, ...v }) => ({ ...v, item: hit.item })),
+              },
+            };
+          }
           const { query, notes } = queryFromSignals(signals);
           const matches = await service.match(ctx, query);
-          return {
-            file: { size: signals.size, mime: signals.mime, md5: signals.md5, sha1: signals.sha1, sha256: signals.sha256, pdq: signals.pdq, quality: signals.quality, trimmedPdq: signals.trimmed?.pdq ?? null },
-            notes,
-            known: matches.some(isKnownHit),
-            matches,
-          };
+          return { file, notes, known: matches.some(isKnownHit), matches };
         }
         const parsed = matchBody.safeParse(request.body ?? {});
         if (!parsed.success) throw new InvalidError('invalid match request', { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
@@ -114,7 +157,7 @@ export function matchRoutes(deps: MatchRouteDeps): FastifyPluginAsyncZod {
   };
 }
 
-async function receiveAndHash(request: FastifyRequest, deps: MatchRouteDeps): Promise<FileSignals> {
+async function receiveAndHash(request: FastifyRequest, deps: MatchRouteDeps): Promise<{ signals: FileSignals; frames: VideoFrames | null }> {
   const part = await request.file({ limits: { fileSize: deps.maxUploadBytes, files: 1, fields: 0 } });
   if (!part) throw new InvalidError('the multipart body has no file part');
   if (part.fieldname !== 'file') throw new InvalidError(`expected a part named "file", got "${part.fieldname}"`);
@@ -124,7 +167,9 @@ async function receiveAndHash(request: FastifyRequest, deps: MatchRouteDeps): Pr
   try {
     await pipeline(part.file, createWriteStream(path, { mode: 0o600 }));
     if (part.file.truncated) throw new InvalidError(`the file is larger than the ${Math.round(deps.maxUploadBytes / 1048576)} MiB limit`);
-    return await deps.hashFile(path);
+    const signals = await deps.hashFile(path);
+    const frames = deps.video && signals.mime.startsWith('video/') ? await deps.video.hash(path) : null;
+    return { signals, frames };
   } finally {
     await unlink(path).catch(() => undefined);
   }

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { MediaViewService } from '../../viewing/media-view-service.js';
 import { contextOf } from '../access.js';
+import { parseByteRange, sliceStream } from './byte-range.js';
 
 const idParam = z.object({ id: z.string().regex(/^[1-9][0-9]{0,15}$/, 'a media item id').transform(Number) });
 
@@ -22,6 +23,24 @@ const description = z.object({
   takenAt: z.string().nullable(),
   hasThumbnail: z.boolean(),
   hasPreview: z.boolean(),
+  video: z
+    .object({
+      durationMs: z.number().int().nullable(),
+      width: z.number().int(),
+      height: z.number().int(),
+      fps: z.number().nullable(),
+      codec: z.string(),
+      container: z.string(),
+      hasAudio: z.boolean(),
+      rotation: z.number().int(),
+      sampleFps: z.number(),
+      framesHashed: z.number().int(),
+      decodedMs: z.number().int(),
+      hasContactSheet: z.boolean(),
+      contactSheetTimesMs: z.array(z.number()).readonly(),
+    })
+    .nullable()
+    .describe('a video\'s facts: duration, frame size, codec, container, frames hashed; null for images'),
 });
 
 /**
@@ -36,7 +55,8 @@ export function mediaViewRoutes(viewer: MediaViewService): FastifyPluginAsyncZod
       { schema: { tags, summary: 'An item\'s facts: hashes, type, size, camera, place, first sighting', params: idParam, response: { 200: description } }, config: { access: 'media.match' } },
       async (request) => viewer.describe(contextOf(request), request.params.id),
     );
-    for (const rendition of ['thumbnail', 'preview', 'original'] as const) {
+    for (const rendition of ['thumbnail', 'preview', 'original', 'contact-sheet'] as const) {
+      const redacted = rendition === 'thumbnail' || rendition === 'contact-sheet';
       app.get(
         `/api/media/:id/${rendition}`,
         {
@@ -44,22 +64,43 @@ export function mediaViewRoutes(viewer: MediaViewService): FastifyPluginAsyncZod
             tags,
             summary:
               rendition === 'thumbnail'
-                ? 'The redacted thumbnail (blurred, greyscale PNG)'
-                : rendition === 'preview'
-                  ? 'The unredacted preview (JPEG); the view is audited'
-                  : 'The original file as stored; the download is audited',
+                ? 'The redacted thumbnail (blurred, greyscale PNG; for a video, of the frame nearest its middle)'
+                : rendition === 'contact-sheet'
+                  ? 'A video\'s redacted contact sheet: 16 frames spread over the video, blurred, greyscale PNG'
+                  : rendition === 'preview'
+                    ? 'The unredacted preview (JPEG); the view is audited'
+                    : 'The original file as stored; the download is audited. Honours one byte range (206), so `<video muted controls src>` can play and seek a video; each request is audited',
             params: idParam,
           },
-          config: { access: rendition === 'thumbnail' ? 'media.match' : 'media.view' },
+          config: { access: redacted ? 'media.match' : 'media.view' },
         },
         async (request, reply) => {
-          const opened = await viewer.open(contextOf(request), request.params.id, rendition);
+          const ctx = contextOf(request);
+          if (rendition === 'original') {
+            const size = (await viewer.describe(ctx, request.params.id)).size;
+            const range = parseByteRange(request.headers.range, size);
+            if (range === null) return reply.code(416).header('content-range', `bytes */${size}`).header('cache-control', 'no-store, private').send();
+            if (range) {
+              const opened = await viewer.open(ctx, request.params.id, rendition, { range });
+              return reply
+                .code(206)
+                .header('cache-control', 'no-store, private')
+                .header('x-content-type-options', 'nosniff')
+                .header('accept-ranges', 'bytes')
+                .header('content-range', `bytes ${range.start}-${range.end}/${size}`)
+                .header('content-length', String(range.end - range.start + 1))
+                .header('content-disposition', `inline; filename="${opened.sha256}"`)
+                .type(opened.mime)
+                .send(sliceStream(opened.stream, range.start, range.end));
+            }
+          }
+          const opened = await viewer.open(ctx, request.params.id, rendition);
           reply
             .header('cache-control', 'no-store, private')
             .header('x-content-type-options', 'nosniff')
             .header('etag', `"${opened.sha256}"`)
             .type(opened.mime);
-          if (rendition === 'original') reply.header('content-disposition', `attachment; filename="${opened.sha256}"`);
+          if (rendition === 'original') reply.header('content-disposition', `attachment; filename="${opened.sha256}"`).header('accept-ranges', 'bytes');
           if (opened.size !== null) reply.header('content-length', String(opened.size));
           return reply.send(opened.stream);
         },

@@ -7,10 +7,21 @@ import { operatorActor } from '../../auth/operator.js';
 import { loadConfig } from '../../config.js';
 import { createContainer, type Container } from '../../container.js';
 import { walkPaths } from '../../ingest/folder-walk.js';
+import { forEachConcurrent } from '../../core/concurrency.js';
 import { InvalidError } from '../../core/errors.js';
 import { INGEST_FILE_JOB } from '../../ingest/submission-service.js';
 import { createLogger } from '../../logger.js';
 import { Progress } from '../progress.js';
+
+/** Files read and stored at once during intake. */
+const INTAKE_CONCURRENCY = 4;
+
+async function* untilInterrupted<T>(source: AsyncIterable<T>, interrupted: () => boolean): AsyncGenerator<T> {
+  for await (const item of source) {
+    if (interrupted()) return;
+    yield item;
+  }
+}
 
 interface IngestOptions {
   reference?: string;
@@ -87,8 +98,8 @@ export function registerIngestCommand(program: Command): void {
         const progress = new Progress(`submission ${submission.id}`);
         let seen = 0;
         if (submission.status === 'open') {
-          for await (const item of walkPaths(paths)) {
-            if (interrupted) break;
+          // Several files are read and stored at once, so that their intake transactions share commits.
+          await forEachConcurrent(untilInterrupted(walkPaths(paths), () => interrupted), INTAKE_CONCURRENCY, async (item) => {
             seen++;
             if (!item.ok) {
               await container.submissions.recordRefused(ctx, submission.id, { path: item.path }, item.reason);
@@ -96,7 +107,7 @@ export function registerIngestCommand(program: Command): void {
               await container.submissions.addFile(ctx, submission.id, { path: item.path, mtime: Math.round(item.mtime) }, createReadStream(item.absolute));
             }
             if (seen % 10 === 0) await show(container, ctx, submission.id, progress, 'taking in');
-          }
+          });
           if (!interrupted) await container.submissions.seal(ctx, submission.id);
         }
         const outcome = interrupted ? 'interrupted' : await waitForCompletion(container, ctx, submission.id, progress, () => interrupted);

@@ -6,8 +6,10 @@ import { cases } from './0005-cases.js';
 import { exchange } from './0006-exchange.js';
 import { searchTime } from './0007-search-time.js';
 import { operatorImport } from './0008-operator-import.js';
+import { notices } from './0009-notices.js';
+import { video } from './0010-video.js';
 import { connections } from './0011-connections.js';
 import type { MigrationStep } from './types.js';
 
 /** Every migration, in order. Append only: a migration that has shipped is never edited. */
-export const MIGRATIONS: readonly MigrationStep[] = [jobs, authAudit, signals, ingest, cases, exchange, searchTime, operatorImport, connections];
+export const MIGRATIONS: readonly MigrationStep[] = [jobs, authAudit, signals, ingest, cases, exchange, searchTime, operatorImport, notices, video, connections];

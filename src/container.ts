@@ -197,7 +197,7 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
     );
     const cases = createCasesModule({ db: database.db, access, submissions, categoryQuorum: config.cases.categoryQuorum });
     jobHandlers.register(SERIES_MATCH_JOB, seriesMatchJob({ db: database.db, catalog, matching, notifications: cases.notifications, videoMatching }));
-    const notices = createNoticesModule({ db: database.db, access, cases, submissions });
+    const notices = createNoticesModule({ db: database.db, access, cases, submissions, afterPublish: (tx, n) => (n.kind === 'yellow' ? connect.enqueueNoticeFaces(tx, n.id) : Promise.resolve()) });
     const operations = createOperationsModule({ access, cases, notices });
     const statistics = new StatisticsService(access.policy, database.dialect);
     const connect = createConnectModule({
@@ -213,6 +213,7 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       jobs: config.jobs,
       index: config.index,
       shutdownTimeoutMs: config.shutdownTimeoutMs,
+      notices: notices.connections,
     });
     opened.push(() => connect.close());
 

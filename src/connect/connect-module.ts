@@ -10,6 +10,8 @@ import { UnavailableError } from '../core/errors.js';
 import { ConnectionsView } from './connections-view.js';
 import { FaceService } from './face-service.js';
 import { SceneService } from './scene-service.js';
+import type { NoticeConnections } from '../notices/notice-connections.js';
+import { NoticeFaceMatcher } from './notice-faces.js';
 import { VectorCatalog } from './vector-catalog.js';
 import { VISION_JOB, visionJob } from './vision-job.js';
 import { VisionPool } from './vision-pool.js';
@@ -30,6 +32,8 @@ export interface ConnectModule {
   pool(): VisionPool;
   /** Enqueues the vision job of a stored item in `tx` (the ingest commit): low priority, once per item. */
   enqueue(tx: Executor, mediaId: number): Promise<void>;
+  /** Enqueues, in the publishing transaction, the comparison of a published Yellow Notice's photos with victims' faces. */
+  enqueueNoticeFaces(tx: Executor, noticeId: number): Promise<void>;
   /** The runner that alone claims vision jobs (roles `all` and `worker`). */
   readonly runner: JobRunner | undefined;
   start(): void;
@@ -52,12 +56,14 @@ export interface ConnectModuleOptions {
   readonly shutdownTimeoutMs: number;
   /** Vision worker threads and vision jobs run at once (default 1). */
   readonly threads?: number;
-  /** Yellow Notices hook: called in the vision job's commit with the faces just stored. */
-  readonly afterFaces?: (tx: Tx, event: { mediaId: number; faceIds: readonly number[] }) => Promise<void>;
+  /** Yellow Notices: where candidate connections are reported (absent: no notice comparison). */
+  readonly notices?: NoticeConnections;
 }
 
 /** Lower than ingest (0) and the series-match job (-1): vision work never goes before triage. */
 export const VISION_PRIORITY = -2;
+/** Compares a just-published Yellow Notice's photos with victims' faces (connect/notice-faces.ts). */
+export const NOTICE_FACES_JOB = 'connect.notice-faces';
 
 export function createConnectModule(o: ConnectModuleOptions): ConnectModule {
   const { policy, audit } = o.access;
@@ -88,7 +94,16 @@ export function createConnectModule(o: ConnectModuleOptions): ConnectModule {
   };
   const faces = new FaceService(policy, audit, store, current, getPool, o.cases.people);
   const scenes = new SceneService(policy, store, current, getPool, o.blobs);
-  const handlers = new JobHandlers().register(VISION_JOB, visionJob({ db: o.db, blobs: o.blobs, store, pool: getPool, ready, afterFaces: o.afterFaces }));
+  const matcher = o.notices ? new NoticeFaceMatcher(faces, current, o.notices) : undefined;
+  const afterFaces = matcher ? (tx: Tx, e: { mediaId: number; faceIds: readonly number[] }) => matcher.forNewFaces(tx, e.mediaId, e.faceIds).then(() => undefined) : undefined;
+  const handlers = new JobHandlers().register(VISION_JOB, visionJob({ db: o.db, blobs: o.blobs, store, pool: getPool, ready, afterFaces }));
+  if (matcher) {
+    handlers.register(NOTICE_FACES_JOB, async (job) => {
+      const { noticeId } = job.payload as { noticeId: number };
+      await ready();
+      return { status: 'done', commit: async (tx: Tx) => void (await matcher.forNotice(tx, noticeId)) };
+    });
+  }
   const runner = o.runJobs
     ? new JobRunner({ queue: o.queue, handlers, concurrency: threads, leaseMs: Math.max(o.jobs.leaseMs, 120_000), pollMs: Math.max(o.jobs.pollMs, 1000), logger: o.logger.child({ component: 'vision-jobs' }), workerId: undefined })
     : undefined;
@@ -100,6 +115,9 @@ export function createConnectModule(o: ConnectModuleOptions): ConnectModule {
     ready,
     pool: getPool,
     runner,
+    async enqueueNoticeFaces(tx, noticeId) {
+      if (matcher) await o.queue.enqueue(NOTICE_FACES_JOB, { noticeId }, { priority: VISION_PRIORITY }, tx);
+    },
     async enqueue(tx, mediaId) {
       await o.queue.enqueue(VISION_JOB, { mediaId }, { dedupeKey: `${VISION_JOB}:${mediaId}`, priority: VISION_PRIORITY }, tx);
     },

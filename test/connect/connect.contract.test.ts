@@ -6,6 +6,7 @@ import { createUser, signIn, startTestEnv, type TestEnv, type TestUser } from '.
 import { api, mediaAt, multipart, uploadSeizure, waitFor } from '../cases/support.js';
 import { databaseAdapters } from '../support/databases.js';
 import { cropped, faceSample, syntheticScene } from './support.js';
+import { yellowBody } from '../notices/fixtures.js';
 
 type Face = { id: number; mediaId: number; box: { x: number; y: number; width: number; height: number }; victim: { id: number; label: string } | null; distance?: number };
 
@@ -149,6 +150,29 @@ for (const adapter of databaseAdapters()) {
       expect(byInv.items[0].mediaId).toBe(media['people-small.jpg']);
       expect((await F.get(`/api/connections/investigations/${inv.id}`)).statusCode).toBe(404);
     });
+
+    it('compares a published Yellow Notice\'s photo with victims\' faces and reports the candidate to its country', async () => {
+      const victim = (await L.post('/api/people', { kind: 'victim', label: 'Child B' })).json() as { id: number };
+      const [face] = ((await L.get(`/api/media/${media['people.jpg']}/faces`)).json() as { faces: Face[] }).faces;
+      expect((await L.put(`/api/faces/${face.id}/victim`, { personId: victim.id })).statusCode).toBe(200);
+      const notice = (await L.post('/api/notices', { kind: 'yellow', body: yellowBody() })).json() as { id: number };
+      const upload = multipart([{ name: 'missing.jpg', data: await sharp(faceSample(1)).resize(1000).jpeg({ quality: 85 }).toBuffer() }]);
+      const added = await env.app.inject({ method: 'POST', url: `/api/notices/${notice.id}/photos`, headers: { ...(await signIn(env, lea)).headers, 'content-type': upload.contentType }, payload: upload.body });
+      expect(added.statusCode, added.body).toBe(201);
+      expect((await L.post(`/api/notices/${notice.id}/request`)).statusCode).toBe(200);
+      const admin = await createUser(env, { username: 'global-de', role: 'global_admin', country: 'DE', agency: 'IPSG DE' });
+      expect((await api(env, await signIn(env, admin)).post(`/api/notices/${notice.id}/publish`)).statusCode).toBe(200);
+      const db = env.container.database.db;
+      const found = await waitFor(
+        'the notice connection',
+        async () => (await db.selectFrom('notice_connections').selectAll().where('notice_id', '=', notice.id).where('victim_id', '=', victim.id).execute())[0],
+        180_000,
+      );
+      expect(found).toMatchObject({ kind: 'face', matched_media_id: media['people.jpg'] });
+      expect(Number(found.score)).toBeGreaterThan(0.4);
+      const told = await db.selectFrom('notifications').select(['user_id', 'kind']).where('kind', '=', 'notice.connection').execute();
+      expect(told.map((n) => Number(n.user_id))).toContain(lea.id);
+    }, 240_000);
 
     it('runs the vision job idempotently: a second run writes nothing', async () => {
       const c = env.container;

@@ -226,7 +226,7 @@ export async function evaluateFaces(pool: VisionPool): Promise<{ rows: EvalRow[]
   }
   const negatives: number[] = [];
   for (let i = 0; i < originals.length; i++) for (let j = i + 1; j < originals.length; j++) negatives.push(distance(originals[i].descriptor, originals[j].descriptor));
-  const rows = [0.4, 0.5, FACE_MATCH_DISTANCE, 0.7].map((t) => {
+  const rows = [...new Set([0.4, 0.5, 0.6, 0.7, FACE_MATCH_DISTANCE])].sort((a, b) => a - b).map((t) => {
     const tp = positives.filter((d) => d <= t).length;
     const fp = negatives.filter((d) => d <= t).length;
     return row(`faces: same face, copy vs original (${negatives.length} different-face pairs)`, `distance <= ${t}${t === FACE_MATCH_DISTANCE ? ' (default)' : ''}`, { positives: positives.length, tp, fp });

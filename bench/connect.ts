@@ -6,7 +6,7 @@ import { IvfVectorIndex } from '../src/index/ivf-vector-index.js';
 import { evaluateFaces, evaluateScenes, faceSamples, printTable, scenePhotos } from './connect-eval.js';
 
 /**
- * `npm run bench -- connect [--vectors N] [--queries N] [--distractors N] [--no-eval]`
+ * `npm run bench -- connect [--vectors N] [--queries N] [--distractors N] [--no-images] [--no-eval]`
  *
  * - Faces: detection + landmarks + 128-d descriptors through the vision worker pool (decode included), on
  *   face-api's six sample photos (group photos, 1 to 5 faces each), one worker and one per core. Target 5 images/s.
@@ -18,13 +18,14 @@ import { evaluateFaces, evaluateScenes, faceSamples, printTable, scenePhotos } f
  * - The evaluation table (bench/connect-eval.ts): precision and recall at the chosen thresholds.
  */
 export async function run(args: string[]): Promise<void> {
-  const o = { vectors: 1_000_000, queries: 30, distractors: 40, eval: true };
+  const o = { vectors: 1_000_000, queries: 30, distractors: 40, eval: true, images: true };
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--no-eval') o.eval = false;
+    else if (args[i] === '--no-images') o.images = false;
     else if (['--vectors', '--queries', '--distractors'].includes(args[i]) && Number.isInteger(Number(args[i + 1]))) (o as Record<string, number | boolean>)[args[i].slice(2)] = Number(args[++i]);
     else throw new Error(`bench connect: bad argument ${args[i]}`);
   }
-  await imageSpeeds();
+  if (o.images) await imageSpeeds();
   vectorSpeeds(o.vectors, o.queries);
   if (o.eval) {
     const pool = new VisionPool({ size: 1 });

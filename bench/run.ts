@@ -5,7 +5,7 @@
  */
 type Bench = { run(args: string[]): Promise<void> };
 
-const BENCHES = ['hash', 'robustness', 'index', 'ingest', 'blob', 'search', 'exchange', 'scale', 'stats', 'video'] as const;
+const BENCHES = ['hash', 'robustness', 'index', 'ingest', 'blob', 'search', 'exchange', 'scale', 'stats', 'video', 'connect'] as const;
 
 const [name, ...args] = process.argv.slice(2);
 const selected: readonly string[] = name === undefined ? BENCHES : [name];

@@ -36,6 +36,7 @@ import { createNoticesModule, type NoticesModule } from './notices/notices-modul
 import { createOperationsModule, type OperationsModule } from './operations/operations-module.js';
 import { StatisticsService } from './statistics/statistics-service.js';
 import { UploadStore } from './uploads/upload-store.js';
+import { createConnectModule, type ConnectModule } from './connect/connect-module.js';
 import { VERSION } from './version.js';
 
 /** What a process does: `all` (the single-node default) serves HTTP and runs jobs; `api` and `worker` split them. */
@@ -91,6 +92,8 @@ export interface Container {
   readonly statistics: StatisticsService;
   /** Resumable (tus) uploads: sealed chunks under DATA_DIR/uploads, handed to `submissions` when complete. */
   readonly uploads: UploadService;
+  /** Faces, scenes and the merged connections view (connect/); vision jobs run on their own runner. */
+  readonly connect: ConnectModule;
   readonly version: string;
   /** Starts background work (the job runner; for HTTP roles, the sweep of expired uploads). Call after every job handler is registered. */
   start(): void;
@@ -192,14 +195,32 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
         // Series-match notifications: enqueued with the item, run after its commit (cases/series-match.ts).
         afterItem: async (tx, e) => {
           await queue.enqueue(SERIES_MATCH_JOB, { fileId: e.fileId }, { dedupeKey: `series-match:${e.fileId}`, priority: -1 }, tx);
+          // Faces and scenes: after the signals, on the connect module's own runner (connect/vision-job.ts).
+          await connect.enqueue(tx, e.mediaId);
         },
       }),
     );
     const cases = createCasesModule({ db: database.db, access, submissions, categoryQuorum: config.cases.categoryQuorum });
     jobHandlers.register(SERIES_MATCH_JOB, seriesMatchJob({ db: database.db, catalog, matching, notifications: cases.notifications, videoMatching }));
-    const notices = createNoticesModule({ db: database.db, access, cases, submissions });
+    const notices = createNoticesModule({ db: database.db, access, cases, submissions, afterPublish: (tx, n) => (n.kind === 'yellow' ? connect.enqueueNoticeFaces(tx, n.id) : Promise.resolve()) });
     const operations = createOperationsModule({ access, cases, notices });
     const statistics = new StatisticsService(access.policy, database.dialect);
+    const connect = createConnectModule({
+      db: database.db,
+      dialect: database.dialect,
+      blobs: blobStore,
+      queue,
+      access,
+      cases,
+      dataDir: config.dataDir,
+      logger: logger.child({ component: 'connect' }),
+      runJobs: role !== 'api' && config.jobs.concurrency > 0,
+      jobs: config.jobs,
+      index: config.index,
+      shutdownTimeoutMs: config.shutdownTimeoutMs,
+      notices: notices.connections,
+    });
+    opened.push(() => connect.close());
 
     const uploads = new UploadService({
       store: new UploadStore(join(config.dataDir, 'uploads'), keyring),
@@ -248,9 +269,11 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       notices,
       operations,
       statistics,
+      connect,
       version: VERSION,
       start() {
         runner?.start();
+        connect.start();
         if (role !== 'worker' && !uploadSweep) {
           sweepUploads();
           uploadSweep = setInterval(sweepUploads, Math.min(config.uploads.expiryMs, 3_600_000));

@@ -90,6 +90,7 @@ export function buildContainerApp(container: Container): Promise<FastifyInstance
     operations: container.operations,
     statistics: container.statistics,
     webViewing: { preferences: container.viewingPreferences, pairs: container.matchPairs },
+    connect: container.connect,
     webRoot: findWebRoot(),
     match: {
       matching: container.matching,

@@ -22,6 +22,8 @@ import { statisticsRoutes } from './statistics/statistics-routes.js';
 import type { NoticesModule } from '../notices/notices-module.js';
 import type { OperationsModule } from '../operations/operations-module.js';
 import type { StatisticsService } from '../statistics/statistics-service.js';
+import type { ConnectModule } from '../connect/connect-module.js';
+import { connectRoutes } from './connect/connect-routes.js';
 import { matchRoutes, type MatchRouteDeps } from './match/match-routes.js';
 import { mediaViewRoutes } from './viewing/media-view-routes.js';
 import type { MediaViewService } from '../viewing/media-view-service.js';
@@ -66,6 +68,8 @@ export interface AppDeps {
   readonly statistics?: StatisticsService;
   /** The web application's viewing preferences and side-by-side match view. */
   readonly webViewing?: Omit<WebViewingDeps, 'access'>;
+  /** Faces, scenes and the merged connections view (connect/). */
+  readonly connect?: ConnectModule;
   /** The built single-page application (dist/web) served outside /api; absent: not served. */
   readonly webRoot?: string | null;
 }
@@ -192,6 +196,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.access && deps.operations) await app.register(operationRoutes({ access: deps.access, operations: deps.operations }));
   if (deps.access && deps.statistics) await app.register(statisticsRoutes({ access: deps.access, statistics: deps.statistics }));
   if (deps.access && deps.webViewing) await app.register(webViewingRoutes({ access: deps.access, ...deps.webViewing }));
+  if (deps.access && deps.connect) await app.register(connectRoutes({ access: deps.access, connect: deps.connect, maxPhotoBytes: Math.min(config.http.maxUploadBytes, 64 * 1024 * 1024) }));
   if (deps.webRoot) await registerWebApp(app, deps.webRoot);
 
   // Public by decision: the document describes the API and holds no data (see docs/ARCHITECTURE.md).

@@ -726,6 +726,10 @@ export interface Schema {
   operation_tasks: OperationTasksTable;
   operation_messages: OperationMessagesTable;
   viewing_preferences: ViewingPreferencesTable;
+  vision_entries: VisionEntriesTable;
+  vision_changes: VisionChangesTable;
+  vision_runs: VisionRunsTable;
+  scene_confirmations: SceneConfirmationsTable;
 }
 
 export type Db = Kysely<Schema>;
@@ -753,4 +757,56 @@ export interface VideoFactsTable {
   /** JSON array of the contact sheet tiles' timestamps (ms). */
   contact_sheet_times: string;
   created_at: number;
+}
+
+/** Faces and scene descriptors found in media items (migration 0011, connect/). */
+export interface VisionEntriesTable {
+  id: Generated<number>;
+  kind: 'face' | 'scene';
+  media_id: number;
+  model: string;
+  /** Float32 little-endian. */
+  descriptor: Buffer;
+  box_x: number | null;
+  box_y: number | null;
+  box_w: number | null;
+  box_h: number | null;
+  score: number | null;
+  person_id: number | null;
+  linked_by: number | null;
+  linked_at: number | null;
+  created_at: number;
+  removed_at: number | null;
+}
+
+export interface VisionChangesTable {
+  seq: Generated<number>;
+  entry_id: number;
+  op: 'add' | 'remove';
+  at: number;
+}
+
+export interface VisionRunsTable {
+  media_id: number;
+  kind: 'face' | 'scene';
+  model: string;
+  entries: number;
+  width: number | null;
+  height: number | null;
+  at: number;
+}
+
+export interface SceneConfirmationsTable {
+  /** The smaller media id of the pair. */
+  media_a: number;
+  media_b: number;
+  candidates: number;
+  inliers: number;
+  /** Float32 little-endian (ax, ay, bx, by) per inlier pair. */
+  pairs: Buffer;
+  width_a: number;
+  height_a: number;
+  width_b: number;
+  height_b: number;
+  at: number;
 }

@@ -8,3 +8,7 @@ export { ExactIndex, DIGEST_BYTES } from './exact-index.js';
 export type { DigestAlgorithm, ExactIndexOptions } from './exact-index.js';
 export { DIHEDRAL_VARIANTS } from './dihedral.js';
 export { SnapshotKind, readSnapshot, writeSnapshot } from './snapshot.js';
+export type { VectorIndex } from './vector-index.js';
+export { VectorMatches } from './vector-index.js';
+export { FlatVectorIndex } from './flat-vector-index.js';
+export { IvfVectorIndex } from './ivf-vector-index.js';

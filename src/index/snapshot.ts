@@ -40,6 +40,8 @@ export enum SnapshotKind {
   Linear256 = 1,
   MultiIndex256 = 2,
   Exact = 3,
+  FlatVector = 4,
+  IvfVector = 5,
 }
 
 export interface SnapshotContent {

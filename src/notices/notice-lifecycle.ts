@@ -23,6 +23,8 @@ export class NoticeLifecycle {
     private readonly access: NoticeAccess,
     private readonly notices: NoticeService,
     private readonly notifications: NotificationService,
+    /** Runs in the publishing transaction (connect/ enqueues the Yellow Notice face comparison here). */
+    private readonly afterPublish?: (tx: TxContext['tx'], notice: { id: number; kind: string }) => Promise<void>,
   ) {}
 
   /** The issuing country asks for publication. */
@@ -52,6 +54,7 @@ export class NoticeLifecycle {
       .execute();
     await this.access.record(ctx, row, 'notice.publish', Number(row.version), { reference: row.reference, requestedBy: row.requested_by });
     await this.tell(ctx, await noticeRecipients(ctx.tx, row), row, `${label(row)} ${row.reference} was published`, 'publish');
+    if (this.afterPublish) await this.afterPublish(ctx.tx, { id, kind: row.kind });
     return this.notices.get(ctx, id);
   }
 

@@ -1,6 +1,6 @@
 import type { AccessModule } from '../auth/access-module.js';
 import type { CasesModule } from '../cases/cases-module.js';
-import type { Db } from '../db/schema.js';
+import type { Db, Tx } from '../db/schema.js';
 import type { SubmissionService } from '../ingest/submission-service.js';
 import { NoticeAccess } from './notice-access.js';
 import { NoticeConnections } from './notice-connections.js';
@@ -17,13 +17,13 @@ export interface NoticesModule {
   readonly connections: NoticeConnections;
 }
 
-export function createNoticesModule(options: { db: Db; access: AccessModule; cases: CasesModule; submissions: SubmissionService }): NoticesModule {
+export function createNoticesModule(options: { db: Db; access: AccessModule; cases: CasesModule; submissions: SubmissionService; afterPublish?: (tx: Tx, notice: { id: number; kind: string }) => Promise<void> }): NoticesModule {
   const { policy, audit } = options.access;
   const access = new NoticeAccess(policy, audit);
   const notices = new NoticeService(policy, access, options.cases);
   return {
     notices,
-    lifecycle: new NoticeLifecycle(policy, access, notices, options.cases.notifications),
+    lifecycle: new NoticeLifecycle(policy, access, notices, options.cases.notifications, options.afterPublish),
     photos: new NoticePhotos(options.db, policy, access, options.submissions),
     connections: new NoticeConnections(audit, options.cases.notifications),
   };

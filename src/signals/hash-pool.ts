@@ -157,7 +157,7 @@ export class HashPool {
   }
 }
 
-function errorFromReply(error: { kind: ErrorKind | 'internal'; message: string; details?: Record<string, unknown> }): Error {
+export function errorFromReply(error: { kind: ErrorKind | 'internal'; message: string; details?: Record<string, unknown> }): Error {
   switch (error.kind) {
     case 'invalid':
       return new InvalidError(error.message, error.details);

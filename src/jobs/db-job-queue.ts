@@ -124,6 +124,19 @@ export class DbJobQueue implements JobQueue {
     }
   }
 
+  async hasPending(kinds: readonly string[]): Promise<boolean> {
+    if (kinds.length === 0) return false;
+    const now = this.now();
+    const row = await this.db
+      .selectFrom('jobs')
+      .select('id')
+      .where('kind', 'in', kinds)
+      .where((w) => w.or([w('status', '=', 'running'), w.and([w('status', '=', 'queued'), w('run_at', '<=', now)])]))
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async heartbeat(job: ClaimedJob, leaseMs: number): Promise<boolean> {
     const now = this.now();
     const result = await this.db

@@ -75,6 +75,8 @@ export interface JobQueue {
    */
   retry(id: number, executor?: Executor): Promise<JobRecord>;
   stats(): Promise<QueueStats>;
+  /** Whether a job of one of these kinds is due (queued, its time come) or running, in any process. */
+  hasPending(kinds: readonly string[]): Promise<boolean>;
   /** Resolves when a job may have become available (enqueued in this process), or after the timeout. */
   waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void>;
 }

@@ -44,6 +44,11 @@ export interface JobRunnerOptions {
   readonly pollMs: number;
   readonly logger: JobRunnerLogger;
   readonly workerId?: string;
+  /**
+   * Kinds that go first: while a job of one of them is due or running (in any process), this runner starts
+   * nothing. For background work (faces, scenes) that must never take the CPU from triage.
+   */
+  readonly yieldTo?: readonly string[];
 }
 
 /**
@@ -112,6 +117,12 @@ export class JobRunner {
       }
       let job: ClaimedJob | null = null;
       try {
+        if (this.options.yieldTo && (await queue.hasPending(this.options.yieldTo))) {
+          const tick = delay(pollMs, this.stopController.signal);
+          await tick.promise;
+          tick.cancel();
+          continue;
+        }
         job = await queue.claim(this.workerId, kinds, leaseMs);
         this.lastError = undefined;
       } catch (error) {

@@ -161,5 +161,52 @@ for (const adapter of databaseAdapters()) {
       expect(maxInFlight).toBeLessThanOrEqual(3);
       expect(maxInFlight).toBeGreaterThan(1);
     });
+
+    it('a background runner starts nothing while a job of the kinds it yields to is due or running', async () => {
+      const realQueue = new DbJobQueue({ db: database.db, dialect: database.dialect, defaultMaxAttempts: 3 });
+      const order: string[] = [];
+      let releaseTriage: () => void = () => undefined;
+      const triageGate = new Promise<void>((r) => (releaseTriage = r));
+      const triage = new JobRunner({
+        queue: realQueue,
+        handlers: new JobHandlers().register('triage', async (job) => {
+          order.push(`triage ${(job.payload as { i: number }).i}`);
+          await triageGate;
+          return { status: 'done' };
+        }),
+        concurrency: 1,
+        leaseMs: 5000,
+        pollMs: 20,
+        logger: silent,
+      });
+      const background = new JobRunner({
+        queue: realQueue,
+        handlers: new JobHandlers().register('vision', async () => {
+          order.push('vision');
+          return { status: 'done' };
+        }),
+        concurrency: 1,
+        leaseMs: 5000,
+        pollMs: 20,
+        logger: silent,
+        yieldTo: ['triage'],
+      });
+      await realQueue.enqueue('vision', {});
+      await realQueue.enqueue('triage', { i: 1 });
+      await realQueue.enqueue('triage', { i: 2 });
+      expect(await realQueue.hasPending(['triage'])).toBe(true);
+      expect(await realQueue.hasPending(['other'])).toBe(false);
+      background.start();
+      triage.start();
+      await new Promise((r) => setTimeout(r, 300));
+      // The first triage job holds (running), the second is due: the vision job has not started.
+      expect(order).toEqual(['triage 1']);
+      releaseTriage();
+      const deadline = Date.now() + 10_000;
+      while ((await realQueue.stats()).done < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await Promise.all([triage.stop(5000), background.stop(5000)]);
+      expect(order).toEqual(['triage 1', 'triage 2', 'vision']);
+      expect(await realQueue.hasPending(['triage', 'vision'])).toBe(false);
+    });
   });
 }

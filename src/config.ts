@@ -41,6 +41,8 @@ export interface AriadneConfig {
   };
   readonly jobs: { readonly concurrency: number; readonly leaseMs: number; readonly pollMs: number; readonly maxAttempts: number };
   readonly hashThreads: number;
+  /** Worker threads for faces and scenes (they run only while no triage job is due, so all cores by default). */
+  readonly visionThreads: number;
   readonly index: { readonly refreshMs: number; readonly snapshotMs: number };
   /** Investigations: how many investigators must agree before an item's category is settled. */
   readonly cases: { readonly categoryQuorum: number };
@@ -96,6 +98,7 @@ export const SETTINGS = {
   ARIADNE_JOB_POLL_MS: 'how often an idle worker looks for jobs (default 500)',
   ARIADNE_JOB_MAX_ATTEMPTS: 'attempts before a job is recorded as failed (default 5)',
   ARIADNE_HASH_THREADS: 'hashing worker threads (default: number of cores)',
+  ARIADNE_VISION_THREADS: 'face and scene worker threads, used only while no triage job is due (default: as ARIADNE_HASH_THREADS)',
   ARIADNE_INDEX_REFRESH_MS: 'how often the in-memory indexes pick up other processes\' changes (default 1000)',
   ARIADNE_INDEX_SNAPSHOT_MINUTES: 'how often index snapshots are saved, for a fast restart (default 15; also at shutdown)',
   ARIADNE_CATEGORY_QUORUM: 'investigators who must agree on an item\'s category before it is settled (default 3)',
@@ -165,6 +168,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AriadneConfig {
       maxAttempts: int(get, 'ARIADNE_JOB_MAX_ATTEMPTS', 5, 1, 100),
     },
     hashThreads,
+    visionThreads: int(get, 'ARIADNE_VISION_THREADS', hashThreads, 1, 64),
     index: {
       refreshMs: int(get, 'ARIADNE_INDEX_REFRESH_MS', 1000, 50, 3_600_000),
       snapshotMs: int(get, 'ARIADNE_INDEX_SNAPSHOT_MINUTES', 15, 1, 10_080) * 60_000,

@@ -217,6 +217,7 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       runJobs: role !== 'api' && config.jobs.concurrency > 0,
       // Faces and scenes never take the CPU from triage: they start only when no ingest or series-match job is due.
       yieldTo: [INGEST_FILE_JOB, SERIES_MATCH_JOB],
+      threads: config.visionThreads,
       jobs: config.jobs,
       index: config.index,
       shutdownTimeoutMs: config.shutdownTimeoutMs,

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { idParam, idString, run, time, type CasesRouteDeps } from './common.js';
+import { connected, connectionQuery, idParam, idString, run, time, type CasesRouteDeps } from './common.js';
 
 const categorisation = z.object({
   mediaId: z.number().int(),
@@ -14,23 +14,7 @@ const categorisation = z.object({
   assignments: z.array(z.object({ agencyId: z.number().int(), agencyName: z.string(), countryCode: z.string(), actor: z.string(), submissionId: z.number().int().nullable(), category: z.number().int(), baseline: z.boolean(), at: time })).readonly(),
   history: z.array(z.object({ userId: z.number().int(), username: z.string(), countryCode: z.string(), category: z.number().int(), baseline: z.boolean(), at: time, supersededAt: time.nullable() })).readonly(),
 });
-const connected = z.object({
-  mediaId: z.number().int(),
-  cameraMake: z.string().nullable(),
-  cameraModel: z.string().nullable(),
-  cameraSerial: z.string().nullable(),
-  takenAt: z.string().nullable(),
-  lat: z.number().nullable(),
-  lon: z.number().nullable(),
-  minutesApart: z.number().optional(),
-  distanceKm: z.number().optional(),
-});
 const itemConnections = z.object({ mediaId: z.number().int(), sameCamera: z.array(connected).readonly(), sameModelNearTime: z.array(connected).readonly(), nearby: z.array(connected).readonly() });
-const connectionQuery = z.strictObject({
-  windowMinutes: z.coerce.number().min(0).max(10080).optional(),
-  radiusKm: z.coerce.number().min(0).max(100).optional(),
-  limit: z.coerce.number().int().min(1).max(500).optional(),
-});
 
 /** Categorisation votes and connections of media items, and connections per investigation. */
 export function mediaRoutes(deps: CasesRouteDeps): FastifyPluginAsyncZod {

@@ -6,7 +6,7 @@ import type { AccessModule } from '../../auth/access-module.js';
 import type { ConnectModule } from '../../connect/connect-module.js';
 import { InvalidError } from '../../core/errors.js';
 import { inRequestTransaction } from '../access.js';
-import { idParam } from '../cases/common.js';
+import { connected, connectionQuery, idParam } from '../cases/common.js';
 
 export interface ConnectRouteDeps {
   readonly access: AccessModule;
@@ -21,27 +21,11 @@ const face = z.object({ id: z.number().int(), mediaId: z.number().int(), box, sc
 const candidate = face.extend({ distance: z.number() });
 const sceneCandidate = z.object({ mediaId: z.number().int(), distance: z.number().nullable(), inliers: z.number().int().nullable(), confirmed: z.boolean() });
 const findQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(200).optional(), maxDistance: z.coerce.number().min(0).max(2).optional() });
-const connected = z.object({
-  mediaId: z.number().int(),
-  cameraMake: z.string().nullable(),
-  cameraModel: z.string().nullable(),
-  cameraSerial: z.string().nullable(),
-  takenAt: z.string().nullable(),
-  lat: z.number().nullable(),
-  lon: z.number().nullable(),
-  minutesApart: z.number().optional(),
-  distanceKm: z.number().optional(),
-});
 const itemView = z.object({
   mediaId: z.number().int(),
   metadata: z.object({ sameCamera: z.array(connected).readonly(), sameModelNearTime: z.array(connected).readonly(), nearby: z.array(connected).readonly() }),
   faces: z.array(z.object({ face, matches: z.array(candidate).readonly() })).readonly(),
   scenes: z.array(sceneCandidate).readonly(),
-});
-const connectionQuery = z.strictObject({
-  windowMinutes: z.coerce.number().min(0).max(10080).optional(),
-  radiusKm: z.coerce.number().min(0).max(100).optional(),
-  limit: z.coerce.number().int().min(1).max(500).optional(),
 });
 
 /**

@@ -6,7 +6,8 @@ import { parseByteRange, sliceStream } from './byte-range.js';
 
 const idParam = z.object({ id: z.string().regex(/^[1-9][0-9]{0,15}$/, 'a media item id').transform(Number) });
 
-const description = z.object({
+/** A media item's facts as the viewing routes describe it (with a video's facts; null for images). */
+export const mediaDescription = z.object({
   id: z.number().int(),
   sha256: z.string(),
   sha1: z.string(),
@@ -52,7 +53,7 @@ export function mediaViewRoutes(viewer: MediaViewService): FastifyPluginAsyncZod
     const tags = ['media'];
     app.get(
       '/api/media/:id',
-      { schema: { tags, summary: 'An item\'s facts: hashes, type, size, camera, place, first sighting', params: idParam, response: { 200: description } }, config: { access: 'media.match' } },
+      { schema: { tags, summary: 'An item\'s facts: hashes, type, size, camera, place, first sighting', params: idParam, response: { 200: mediaDescription } }, config: { access: 'media.match' } },
       async (request) => viewer.describe(contextOf(request), request.params.id),
     );
     for (const rendition of ['thumbnail', 'preview', 'original', 'contact-sheet'] as const) {

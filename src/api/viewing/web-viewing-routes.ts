@@ -4,6 +4,7 @@ import type { AccessModule } from '../../auth/access-module.js';
 import type { MatchPairService } from '../../viewing/match-pair.js';
 import { LOCALES, MAX_BLUR, type ViewingPreferencesService } from '../../viewing/viewing-preferences.js';
 import { contextOf, inRequestTransaction } from '../access.js';
+import { mediaDescription } from './media-view-routes.js';
 
 const id = z.string().regex(/^[1-9][0-9]{0,15}$/, 'a media item id').transform(Number);
 
@@ -15,24 +16,7 @@ const preferences = z.object({
   updatedAt: z.number().int().nullable(),
 });
 
-const facts = z.object({
-  id: z.number().int(),
-  sha256: z.string(),
-  sha1: z.string(),
-  md5: z.string(),
-  size: z.number().int(),
-  mime: z.string(),
-  kind: z.string(),
-  width: z.number().int().nullable(),
-  height: z.number().int().nullable(),
-  firstSeenAt: z.number().int().nullable(),
-  firstCountry: z.string().nullable(),
-  camera: z.object({ make: z.string().nullable(), model: z.string().nullable(), serial: z.string().nullable() }),
-  gps: z.object({ latitude: z.number(), longitude: z.number() }).nullable(),
-  takenAt: z.string().nullable(),
-  hasThumbnail: z.boolean(),
-  hasPreview: z.boolean(),
-});
+const facts = mediaDescription.omit({ video: true });
 
 const signal = z.object({
   signal: z.enum(['pdq', 'md5', 'sha1', 'sha256']),

@@ -40,18 +40,8 @@ export class NoticeFaceMatcher {
   /** New faces stored for an item: a notice photo is compared at once; other material through its victims. */
   async forNewFaces(tx: Executor, mediaId: number, faceIds: readonly number[]): Promise<number> {
     let created = 0;
-    const notices = await tx
-      .selectFrom('notice_photos as p')
-      .innerJoin('submission_files as f', 'f.id', 'p.file_id')
-      .innerJoin('notices as n', 'n.id', 'p.notice_id')
-      .select('n.id')
-      .distinct()
-      .where('f.media_id', '=', mediaId)
-      .where('p.removed_at', 'is', null)
-      .where('n.kind', '=', 'yellow')
-      .where('n.status', '=', 'published')
-      .execute();
-    for (const n of notices) created += await this.forNotice(tx, Number(n.id));
+    const notices = await this.publishedYellowNoticesOf(tx, mediaId);
+    for (const n of notices) created += await this.forNotice(tx, n);
     if (notices.length > 0) return created;
 
     const victims = await this.victimsOf(tx, mediaId);

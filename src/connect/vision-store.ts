@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { databaseId, lockChangeLog } from '../db/change-log.js';
 import { IntegrityError } from '../core/errors.js';
 import type { Db, Dialect, Executor } from '../db/schema.js';
 
@@ -59,9 +60,8 @@ export class VisionStore {
     return this.db;
   }
 
-  async databaseId(): Promise<string> {
-    const row = await this.db.selectFrom('instance_settings').select('value').where('key', '=', 'database_id').executeTakeFirstOrThrow();
-    return row.value;
+  databaseId(): Promise<string> {
+    return databaseId(this.db);
   }
 
   async maxSeq(executor: Executor = this.db): Promise<number> {
@@ -169,7 +169,7 @@ export class VisionStore {
     return out;
   }
 
-  private async lockChangeLog(tx: Executor): Promise<void> {
-    if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${CHANGE_LOG_LOCK})`.execute(tx);
+  private lockChangeLog(tx: Executor): Promise<void> {
+    return lockChangeLog(tx, this.dialect, CHANGE_LOG_LOCK);
   }
 }

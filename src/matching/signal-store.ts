@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { databaseId, lockChangeLog } from '../db/change-log.js';
 import type { Db, Dialect, Executor, SignalEntriesTable } from '../db/schema.js';
 
 export type SignalName = SignalEntriesTable['signal'];
@@ -82,9 +83,8 @@ export class SignalStore {
     return this.db;
   }
 
-  async databaseId(): Promise<string> {
-    const row = await this.db.selectFrom('instance_settings').select('value').where('key', '=', 'database_id').executeTakeFirstOrThrow();
-    return row.value;
+  databaseId(): Promise<string> {
+    return databaseId(this.db);
   }
 
   async maxSeq(executor: Executor = this.db): Promise<number> {
@@ -263,7 +263,7 @@ export class SignalStore {
     return out;
   }
 
-  private async lockChangeLog(tx: Executor): Promise<void> {
-    if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${CHANGE_LOG_LOCK})`.execute(tx);
+  private lockChangeLog(tx: Executor): Promise<void> {
+    return lockChangeLog(tx, this.dialect, CHANGE_LOG_LOCK);
   }
 }

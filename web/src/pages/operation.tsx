@@ -47,8 +47,6 @@ export function OperationPage({ id }: { id: number }) {
   const [contact, setContact] = useState('');
   const [itemKind, setItemKind] = useState<'investigation' | 'notice'>('investigation');
   const [itemId, setItemId] = useState('');
-  const [target, setTarget] = useState('');
-  const [event, setEvent] = useState('');
   const [message, setMessage] = useState('');
   const o = op.data;
   if (!o) return op.error ? <ErrorNote error={op.error} /> : <Loading />;
@@ -134,21 +132,7 @@ export function OperationPage({ id }: { id: number }) {
               </li>
             ))}
           </ul>
-          <form
-            className="row"
-            onSubmit={(e) => {
-              e.preventDefault();
-              void action.run(() => api.post(`/api/operations/${id}/targets`, { label: target })).then((r) => r && (setTarget(''), void targets.reload()));
-            }}
-          >
-            <label>
-              {t('operations.target')}
-              <input required maxLength={300} value={target} onChange={(e) => setTarget(e.target.value)} />
-            </label>
-            <button type="submit" className="small">
-              {t('common.add')}
-            </button>
-          </form>
+          <AddLineForm label={t('operations.target')} onAdd={(label) => action.run(() => api.post(`/api/operations/${id}/targets`, { label })).then((r) => (r ? (void targets.reload(), true) : false))} />
         </section>
         <section className="card">
           <h2>{t('operations.timeline')}</h2>
@@ -159,21 +143,7 @@ export function OperationPage({ id }: { id: number }) {
               </li>
             ))}
           </ol>
-          <form
-            className="row"
-            onSubmit={(e) => {
-              e.preventDefault();
-              void action.run(() => api.post(`/api/operations/${id}/timeline`, { happenedAt: Date.now(), title: event })).then((r) => r && (setEvent(''), void timeline.reload()));
-            }}
-          >
-            <label>
-              {t('operations.event')}
-              <input required maxLength={300} value={event} onChange={(e) => setEvent(e.target.value)} />
-            </label>
-            <button type="submit" className="small">
-              {t('common.add')}
-            </button>
-          </form>
+          <AddLineForm label={t('operations.event')} onAdd={(title) => action.run(() => api.post(`/api/operations/${id}/timeline`, { happenedAt: Date.now(), title })).then((r) => (r ? (void timeline.reload(), true) : false))} />
         </section>
       </div>
       <section className="card">
@@ -203,5 +173,28 @@ export function OperationPage({ id }: { id: number }) {
         </form>
       </section>
     </Page>
+  );
+}
+
+/** One line of text added to a list (a target, a timeline entry); cleared once the addition succeeded. */
+function AddLineForm({ label, onAdd }: { label: string; onAdd: (value: string) => Promise<boolean> }) {
+  const { t } = useTranslation();
+  const [value, setValue] = useState('');
+  return (
+    <form
+      className="row"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void onAdd(value).then((added) => added && setValue(''));
+      }}
+    >
+      <label>
+        {label}
+        <input required maxLength={300} value={value} onChange={(e) => setValue(e.target.value)} />
+      </label>
+      <button type="submit" className="small">
+        {t('common.add')}
+      </button>
+    </form>
   );
 }

@@ -2,14 +2,12 @@ import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, query } from '../api';
 import { Badge, Empty, ErrorNote, Loading, Page } from '../components/ui';
+import { VictimStatusBadge, VictimStatusOptions } from '../components/victim-status';
 import { formatTime } from '../format';
 import { useAction, useData } from '../hooks';
 import { Link, navigate } from '../router';
 import { useSession } from '../session';
-import type { Person, VictimStatus } from '../types';
-import { victimTone } from './series';
-
-const STATUSES: readonly VictimStatus[] = ['unidentified', 'identified', 'safeguarded'];
+import type { Person } from '../types';
 
 /** Victims and offenders the user sees (own agency, or linked by a visible investigation); record a new one. */
 export function PeoplePage() {
@@ -47,11 +45,7 @@ export function PeoplePage() {
           {t('series.status')}
           <select value={filterStatus} onChange={(e) => setFilterStatus(e.target.value)}>
             <option value="">{t('triage.all')}</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {t(`victim.${s}`)}
-              </option>
-            ))}
+            <VictimStatusOptions />
           </select>
         </label>
       </div>
@@ -77,7 +71,7 @@ export function PeoplePage() {
               <td>{t(`people.kind.${p.kind}`)}</td>
               <td>{p.ageMin !== null || p.ageMax !== null ? `${p.ageMin ?? '?'}–${p.ageMax ?? '?'}` : '—'}</td>
               <td>
-                <Badge tone={victimTone(p.status)}>{t(`victim.${p.status}`)}</Badge>
+                <VictimStatusBadge status={p.status} />
               </td>
               <td>{p.notice ? <Badge tone={p.notice.kind}>{t(`notices.kind.${p.notice.kind}`)} {p.notice.reference}</Badge> : '—'}</td>
               <td>{p.countryCode}</td>
@@ -149,13 +143,9 @@ export function PersonPage({ id }: { id: number }) {
             value={data.status}
             onChange={(e) => void action.run(async () => p.setData(await api.patch<Person>(`/api/people/${id}`, { status: e.target.value })))}
           >
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {t(`victim.${s}`)}
-              </option>
-            ))}
+            <VictimStatusOptions />
           </select>{' '}
-          <Badge tone={victimTone(data.status)}>{t(`victim.${data.status}`)}</Badge>
+          <VictimStatusBadge status={data.status} />
         </dd>
         <dt>{t('people.age')}</dt>
         <dd>{data.ageMin !== null || data.ageMax !== null ? `${data.ageMin ?? '?'}–${data.ageMax ?? '?'}` : '—'}</dd>

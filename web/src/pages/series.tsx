@@ -2,18 +2,14 @@ import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, query } from '../api';
 import { ProtectedMedia } from '../components/protected-media';
-import { Badge, Empty, ErrorNote, Loading, Page } from '../components/ui';
+import { Empty, ErrorNote, Loading, Page } from '../components/ui';
+import { VictimStatusBadge, VictimStatusOptions } from '../components/victim-status';
 import { formatTime } from '../format';
 import { useAction, useData } from '../hooks';
 import { Link, navigate } from '../router';
 import { useSession } from '../session';
-import type { Series, SeriesSummary, VictimStatus } from '../types';
+import type { Series, SeriesSummary } from '../types';
 
-const STATUSES: readonly VictimStatus[] = ['unidentified', 'identified', 'safeguarded'];
-
-export function victimTone(s: VictimStatus): 'warn' | 'info' | 'ok' {
-  return s === 'unidentified' ? 'warn' : s === 'identified' ? 'info' : 'ok';
-}
 
 export function SeriesListPage() {
   const { t } = useTranslation();
@@ -54,11 +50,7 @@ export function SeriesListPage() {
           {t('series.status')}
           <select value={status} onChange={(e) => setStatus(e.target.value)}>
             <option value="">{t('triage.all')}</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {t(`victim.${s}`)}
-              </option>
-            ))}
+            <VictimStatusOptions />
           </select>
         </label>
       </div>
@@ -82,7 +74,7 @@ export function SeriesListPage() {
                 <Link to={`/series/${s.id}`}>{s.name}</Link>
               </td>
               <td>
-                <Badge tone={victimTone(s.identificationStatus)}>{t(`victim.${s.identificationStatus}`)}</Badge>
+                <VictimStatusBadge status={s.identificationStatus} />
               </td>
               <td>{s.countryCode}</td>
               <td>{s.countries.join(', ')}</td>
@@ -112,15 +104,11 @@ export function SeriesPage({ id }: { id: number }) {
           <label>
             {t('series.status')}{' '}
             <select value={data.identificationStatus} onChange={(e) => void change(() => api.patch<Series>(`/api/series/${id}`, { identificationStatus: e.target.value }))}>
-              {STATUSES.map((x) => (
-                <option key={x} value={x}>
-                  {t(`victim.${x}`)}
-                </option>
-              ))}
+              <VictimStatusOptions />
             </select>
           </label>
         ) : (
-          <Badge tone={victimTone(data.identificationStatus)}>{t(`victim.${data.identificationStatus}`)}</Badge>
+          <VictimStatusBadge status={data.identificationStatus} />
         )
       }
     >
@@ -137,7 +125,7 @@ export function SeriesPage({ id }: { id: number }) {
             <ul className="list">
               {data.detail.people.map((p) => (
                 <li key={p.id}>
-                  <Link to={`/people/${p.id}`}>{p.label}</Link> · {t(`people.kind.${p.kind}`)} · <Badge tone={victimTone(p.status)}>{t(`victim.${p.status}`)}</Badge>
+                  <Link to={`/people/${p.id}`}>{p.label}</Link> · {t(`people.kind.${p.kind}`)} · <VictimStatusBadge status={p.status} />
                 </li>
               ))}
             </ul>

@@ -111,6 +111,39 @@ describe('HashPool', () => {
     }
   });
 
+  it('holds two tasks per worker by default, and a dying worker fails every task it held', async () => {
+    const script = join(dir, 'slow-worker.mjs');
+    writeFileSync(
+      script,
+      `import { parentPort } from 'node:worker_threads';
+       let held = 0, most = 0;
+       parentPort.on('message', (m) => {
+         if (m.source.path.endsWith('die')) process.exit(4);
+         held++; most = Math.max(most, held);
+         setTimeout(() => { held--; parentPort.postMessage({ id: m.id, ok: true, result: { size: most } }); }, 30);
+       });`,
+    );
+    const slow = new HashPool({ size: 1, workerUrl: pathToFileURL(script) });
+    try {
+      const sizes = (await Promise.all(Array.from({ length: 6 }, (_, i) => slow.hashFile(join(dir, `f${i}`))))).map((r) => r.size);
+      expect(Math.max(...sizes)).toBe(2);
+      const held = [slow.hashFile(join(dir, 'a')), slow.hashFile(join(dir, 'die'))];
+      await expect(held[0]).rejects.toThrow(/hash worker failed: exited with code 4/);
+      await expect(held[1]).rejects.toThrow(/hash worker failed: exited with code 4/);
+      await expect(slow.hashFile(join(dir, 'after'))).resolves.toEqual({ size: 1 });
+    } finally {
+      await slow.close();
+    }
+    const single = new HashPool({ size: 1, workerUrl: pathToFileURL(script), tasksPerWorker: 1 });
+    try {
+      const sizes = (await Promise.all(Array.from({ length: 4 }, (_, i) => single.hashFile(join(dir, `g${i}`))))).map((r) => r.size);
+      expect(Math.max(...sizes)).toBe(1);
+    } finally {
+      await single.close();
+    }
+    expect(() => new HashPool({ size: 1, tasksPerWorker: 0 })).toThrow(InvalidError);
+  });
+
   it('runs many tasks through a small pool and refuses work once closed', async () => {
     const small = new HashPool({ size: 1 });
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => small.hashFile(files[i % 6])));

@@ -25,6 +25,8 @@ export interface LocalBlobStoreOptions {
 }
 
 const READ_CHUNK_BYTES = 1024 * 1024;
+/** Shard directories remembered as existing (two hex levels: at most 65,536 of them). */
+const MAX_KNOWN_DIRS = 65_536;
 /** Filesystems without hard links answer one of these; the store then falls back to check-then-rename. */
 const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK']);
 
@@ -46,6 +48,7 @@ export class LocalBlobStore implements BlobStore {
   private readonly keyring: MasterKeyring;
   private readonly segmentSizeLog2: number | undefined;
   private closed = false;
+  private readonly knownDirs = new Set<string>();
 
   private constructor(options: LocalBlobStoreOptions, root: string, staleTempFilesRemoved: number) {
     this.root = root;
@@ -96,9 +99,18 @@ export class LocalBlobStore implements BlobStore {
   /** Moves a finished temporary file to its address; false when a blob was already there. */
   private async publish(tmpPath: string, finalPath: string): Promise<boolean> {
     const dir = dirname(finalPath);
-    const firstCreated = await mkdir(dir, { recursive: true, mode: 0o700 });
+    // Shard directories, once made or seen, are remembered: no mkdir call per put. Should one vanish (removed by
+    // hand), the link fails with ENOENT and the directory is made again.
+    let firstCreated = this.knownDirs.has(dir) ? undefined : await this.makeDir(dir);
     try {
-      await link(tmpPath, finalPath);
+      try {
+        await link(tmpPath, finalPath);
+      } catch (error) {
+        if (errnoCode(error) !== 'ENOENT' || !this.knownDirs.has(dir)) throw error;
+        this.knownDirs.delete(dir);
+        firstCreated = await this.makeDir(dir);
+        await link(tmpPath, finalPath);
+      }
     } catch (error) {
       const code = errnoCode(error);
       if (code === 'EEXIST') return false;
@@ -116,6 +128,13 @@ export class LocalBlobStore implements BlobStore {
     }
     await Promise.all(dirs.map((d) => syncDirectory(d)));
     return true;
+  }
+
+  private async makeDir(dir: string): Promise<string | undefined> {
+    const firstCreated = await mkdir(dir, { recursive: true, mode: 0o700 });
+    if (this.knownDirs.size >= MAX_KNOWN_DIRS) this.knownDirs.clear();
+    this.knownDirs.add(dir);
+    return firstCreated;
   }
 
   async get(sha256: string): Promise<Readable> {

@@ -27,8 +27,8 @@ export function createMediaToolkit(options: { pool: () => HashPool; limits: Inge
     : undefined;
   return {
     ...(video ? { analyseVideo: video } : {}),
-    async analyse(bytes) {
-      const signals = await options.pool().hashBuffer(bytes, { letterbox: true, extract: true });
+    async analyse(bytes, known) {
+      const signals = await options.pool().hashBuffer(bytes, { letterbox: true, extract: true, knownDigests: known });
       const e = signals.exif;
       const exif: ExifFacts | null = e ? { ...e, serial: e.bodySerial ?? null, latitude: e.gps?.latitude ?? null, longitude: e.gps?.longitude ?? null, takenAt: e.originalTime ?? null } : null;
       const r = signals.renditions;

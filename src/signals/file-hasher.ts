@@ -53,6 +53,11 @@ export interface FileSignalOptions {
    * (ingest: the image is decoded once for everything).
    */
   readonly extract?: boolean;
+  /**
+   * The bytes' digests when the caller already holds them (ingest computed them as the bytes were stored, and the
+   * store verified the SHA-256 on reading them back): hashBytes uses them instead of hashing the bytes again.
+   */
+  readonly knownDigests?: { readonly md5: string; readonly sha1: string; readonly sha256: string };
 }
 
 export interface FileHasherOptions {
@@ -80,7 +85,8 @@ export class FileHasher {
   /** Signals of bytes in memory. */
   async hashBytes(bytes: Uint8Array, options: FileSignalOptions = {}): Promise<FileSignals> {
     const mime = (await sniffMediaType(bytes))?.mime ?? OCTET_STREAM;
-    const digests = cryptoDigestsOf(bytes);
+    const known = options.knownDigests;
+    const digests = known ? { size: bytes.length, md5: known.md5, sha1: known.sha1, sha256: known.sha256 } : cryptoDigestsOf(bytes);
     if (!DECODABLE_IMAGE_TYPES.has(mime)) return { ...digests, mime, pdq: null, quality: null };
     if (bytes.length > this.maxImageBytes) return { ...digests, mime, pdq: null, quality: null, imageError: this.tooLarge(bytes.length) };
     return { ...digests, mime, ...(await this.imageSignals(bytes, mime, options)) };

@@ -120,7 +120,7 @@ export class HashPool {
   private submit(source: WorkerRequest['source'], options: FileSignalOptions, transfer: ArrayBuffer[]): Promise<HashResult> {
     if (this.closed) return Promise.reject(new UnavailableError('hash pool closed'));
     return new Promise<HashResult>((resolvePromise, rejectPromise) => {
-      const request: WorkerRequest = { id: this.nextId++, source, options: { dihedral: options.dihedral, letterbox: options.letterbox, extract: options.extract } };
+      const request: WorkerRequest = { id: this.nextId++, source, options: { dihedral: options.dihedral, letterbox: options.letterbox, extract: options.extract, knownDigests: options.knownDigests } };
       this.queue.push({ request, transfer, resolve: resolvePromise, reject: rejectPromise });
       this.dispatch();
     });

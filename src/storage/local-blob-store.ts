@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -9,7 +9,7 @@ import { AriadneError, NotFoundError, UnavailableError } from '../core/errors.js
 import { assertSha256, readAll, shardedKey } from './blob-store.js';
 import type { BlobStore, PutResult } from './blob-store.js';
 import { OpenStream } from './envelope.js';
-import { sealToFile } from './seal-to-file.js';
+import { sealToFile, shaMismatch } from './seal-to-file.js';
 import type { MasterKeyring } from './master-key.js';
 import { describeError, errnoCode, syncDirectory } from './fs-util.js';
 import { DEFAULT_STALE_TEMP_MS, removeStaleTempFiles, tempFileName } from './temp-files.js';
@@ -79,6 +79,13 @@ export class LocalBlobStore implements BlobStore {
   async put(source: Readable | Buffer, options: { expectedSha256?: string } = {}): Promise<PutResult> {
     this.assertOpen();
     if (options.expectedSha256 !== undefined) assertSha256(options.expectedSha256, 'expectedSha256');
+    // Bytes in memory that are already stored (a rendition seen before, a preview that is the original itself) cost
+    // one digest and one stat, not an encryption, a write and two fsyncs.
+    if (Buffer.isBuffer(source)) {
+      const sha256 = createHash('sha256').update(source).digest('hex');
+      if (options.expectedSha256 !== undefined && options.expectedSha256 !== sha256) throw shaMismatch(options.expectedSha256, sha256);
+      if (await exists(this.blobPath(sha256))) return { sha256, size: source.length, created: false };
+    }
     const tmpPath = join(this.tmpDir, tempFileName());
     try {
       const sealed = await sealToFile(source, tmpPath, this.keyring, {

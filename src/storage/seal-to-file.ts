@@ -88,7 +88,8 @@ async function sealBufferToFile(
   }
 }
 
-function shaMismatch(expected: string, actual: string): InvalidError {
+/** The error of a put whose bytes are not the ones the caller expected. */
+export function shaMismatch(expected: string, actual: string): InvalidError {
   return new InvalidError(`content SHA-256 is ${actual}, expected ${expected}; nothing was stored`, { expectedSha256: expected, actualSha256: actual });
 }
 

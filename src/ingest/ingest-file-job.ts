@@ -38,6 +38,8 @@ export interface IngestFileJobDeps {
 }
 
 const HEAD_BYTES = 64 * 1024;
+/** Stored files up to this size are read whole; larger ones (videos, archives) stream from the store. */
+const WHOLE_READ_BYTES = 32 * 1024 * 1024;
 const DEFAULT_MAX_IMAGE_BYTES = 256 * 1024 * 1024;
 const INGEST_ACTOR = systemActor('ingest');
 
@@ -64,7 +66,7 @@ export function ingestFileJob(deps: IngestFileJobDeps) {
       if (known) return finish(deps, file, { mediaId: Number(known.id), mime: known.mime });
 
       // One decrypting read of the blob: the head to sniff, and for an image the rest of the same stream.
-      const blob = await openBlob(deps.blobs, file.blob_sha256);
+      const blob = await openBlob(deps.blobs, file.blob_sha256, file.size);
       try {
         return await processBlob(deps, file, blob, ctx);
       } finally {
@@ -318,7 +320,12 @@ interface OpenBlob {
 }
 
 /** Opens a blob and reads its head; the rest is read from the same decrypting stream only when asked for. */
-async function openBlob(blobs: BlobStore, sha256: string): Promise<OpenBlob> {
+async function openBlob(blobs: BlobStore, sha256: string, storedSize: number | null): Promise<OpenBlob> {
+  // Most files are small: read and verified whole in one call.
+  if (storedSize !== null && storedSize <= WHOLE_READ_BYTES) {
+    const bytes = await blobs.getBuffer(sha256);
+    return { head: bytes.subarray(0, HEAD_BYTES), rest: async () => bytes, close: () => undefined };
+  }
   const stream = await blobs.get(sha256);
   const chunks: Buffer[] = [];
   let size = 0;

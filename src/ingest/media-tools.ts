@@ -35,7 +35,8 @@ export type ArchiveItem = { readonly ok: true; readonly entry: ArchiveMember } |
 export interface MediaTools {
   /**
    * Every signal of an image or other file, off the main thread, from one decode: PDQ (plain and letterbox-trimmed),
-   * digests (taken from `known` when given), and for images the EXIF facts and the renditions.
+   * digests (taken from `known` when given), and for images the EXIF facts and the renditions. Takes the bytes:
+   * the caller must not use them (or any view of their memory) afterwards.
    */
   analyse(bytes: Buffer, known?: { readonly md5: string; readonly sha1: string; readonly sha256: string }): Promise<{ signals: FileSignals; exif: ExifFacts | null; renditions: Renditions | null }>;
   /** Archive format from the first bytes, or null when the bytes are not an archive. */

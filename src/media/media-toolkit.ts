@@ -28,7 +28,7 @@ export function createMediaToolkit(options: { pool: () => HashPool; limits: Inge
   return {
     ...(video ? { analyseVideo: video } : {}),
     async analyse(bytes, known) {
-      const signals = await options.pool().hashBuffer(bytes, { letterbox: true, extract: true, knownDigests: known });
+      const signals = await options.pool().hashBuffer(bytes, { letterbox: true, extract: true, knownDigests: known }, true);
       const e = signals.exif;
       const exif: ExifFacts | null = e ? { ...e, serial: e.bodySerial ?? null, latitude: e.gps?.latitude ?? null, longitude: e.gps?.longitude ?? null, takenAt: e.originalTime ?? null } : null;
       const r = signals.renditions;

@@ -88,8 +88,14 @@ export class HashPool {
     return this.submit({ kind: 'file', path: resolve(path) }, options, []);
   }
 
-  /** Hashes bytes in memory (copied to the worker; the caller's buffer stays usable). */
-  hashBuffer(bytes: Uint8Array, options: FileSignalOptions = {}): Promise<HashResult> {
+  /**
+   * Hashes bytes in memory. By default they are copied to the worker and the caller's buffer stays usable. With
+   * `handOver`, the caller gives the bytes up: when they fill their whole ArrayBuffer it moves to the worker without
+   * a copy (and is detached here, as is every view of it); otherwise they are copied as usual.
+   */
+  hashBuffer(bytes: Uint8Array, options: FileSignalOptions = {}, handOver = false): Promise<HashResult> {
+    const whole = bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    if (handOver && whole) return this.submit({ kind: 'bytes', bytes: bytes.buffer as ArrayBuffer }, options, [bytes.buffer as ArrayBuffer]);
     // A copy of exactly these bytes, transferred (Buffer#slice would share memory, and transferring would detach it).
     const copy = new Uint8Array(bytes.length);
     copy.set(bytes);
@@ -137,7 +143,13 @@ export class HashPool {
       const task = this.queue.shift()!;
       best.tasks.set(task.request.id, task);
       best.worker.ref();
-      best.worker.postMessage(task.request, task.transfer);
+      try {
+        best.worker.postMessage(task.request, task.transfer);
+      } catch (error) {
+        // A buffer that cannot move (one whose memory a native module owns) is copied instead.
+        if (task.transfer.length === 0) throw error;
+        best.worker.postMessage(task.request);
+      }
     }
   }
 

@@ -1,8 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Hash } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
 import { IntegrityError } from '../core/errors.js';
 import { MASTER_KEY_ID_BYTES } from './master-key.js';
@@ -316,21 +315,26 @@ export class OpenStream extends Transform {
     }
   }
 
+  /**
+   * A whole envelope in memory opened at once, with the same checks as the stream (IntegrityError on any
+   * alteration): no stream machinery, for blobs read whole.
+   */
+  static openBytes(keyring: MasterKeyring, envelope: Buffer, options: OpenOptions): Buffer {
+    const opener = new OpenStream(keyring, options);
+    const parts: Buffer[] = [];
+    const emit = (plaintext: Buffer) => void parts.push(plaintext);
+    try {
+      opener.consume(envelope, emit);
+      opener.finish(emit);
+    } finally {
+      opener.dataKey?.fill(0);
+    }
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts, opener.size);
+  }
+
   override _transform(chunk: Buffer | string, _encoding: BufferEncoding, callback: TransformCallback): void {
     try {
-      this.pending.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-      if (!this.header) {
-        if (this.pending.length < HEADER_BYTES) return callback();
-        this.readHeader(this.pending.take(HEADER_BYTES));
-      }
-      // A segment is known not to be the last only when more bytes follow it.
-      const stride = this.segmentSize + TAG_BYTES;
-      while (this.pending.length > stride) {
-        const plaintext = this.open(this.pending.take(stride), false);
-        this.hash.update(plaintext);
-        this.size += plaintext.length;
-        this.push(plaintext);
-      }
+      this.consume(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, this.release);
       callback();
     } catch (error) {
       callback(error as Error);
@@ -339,21 +343,45 @@ export class OpenStream extends Transform {
 
   override _flush(callback: TransformCallback): void {
     try {
-      if (!this.header) throw this.fail(`truncated: ${this.pending.length} bytes, shorter than the ${HEADER_BYTES}-byte envelope header`);
-      if (this.pending.length < TAG_BYTES) throw this.fail(`truncated after segment ${this.index - 1}: the final segment is missing`);
-      const plaintext = this.open(this.pending.take(this.pending.length), true);
-      this.hash.update(plaintext);
-      this.size += plaintext.length;
-      const digest = this.hash.digest();
-      if (this.expected && !timingSafeEqual(digest, this.expected)) {
-        throw this.fail(`plaintext SHA-256 is ${digest.toString('hex')}, not the address it is stored under`);
-      }
-      this.dataKey?.fill(0);
-      if (plaintext.length) this.push(plaintext);
+      this.finish(this.release);
       callback();
     } catch (error) {
       callback(error as Error);
     }
+  }
+
+  private readonly release = (plaintext: Buffer): void => void this.push(plaintext);
+
+  /** Takes envelope bytes; releases each segment known not to be the last once it authenticated. */
+  private consume(chunk: Buffer, emit: (plaintext: Buffer) => void): void {
+    this.pending.push(chunk);
+    if (!this.header) {
+      if (this.pending.length < HEADER_BYTES) return;
+      this.readHeader(this.pending.take(HEADER_BYTES));
+    }
+    // A segment is known not to be the last only when more bytes follow it.
+    const stride = this.segmentSize + TAG_BYTES;
+    while (this.pending.length > stride) {
+      const plaintext = this.open(this.pending.take(stride), false);
+      this.hash.update(plaintext);
+      this.size += plaintext.length;
+      emit(plaintext);
+    }
+  }
+
+  /** The end of the envelope: the final segment, then the plaintext digest, before the last bytes are released. */
+  private finish(emit: (plaintext: Buffer) => void): void {
+    if (!this.header) throw this.fail(`truncated: ${this.pending.length} bytes, shorter than the ${HEADER_BYTES}-byte envelope header`);
+    if (this.pending.length < TAG_BYTES) throw this.fail(`truncated after segment ${this.index - 1}: the final segment is missing`);
+    const plaintext = this.open(this.pending.take(this.pending.length), true);
+    this.hash.update(plaintext);
+    this.size += plaintext.length;
+    const digest = this.hash.digest();
+    if (this.expected && !timingSafeEqual(digest, this.expected)) {
+      throw this.fail(`plaintext SHA-256 is ${digest.toString('hex')}, not the address it is stored under`);
+    }
+    this.dataKey?.fill(0);
+    if (plaintext.length) emit(plaintext);
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
@@ -424,9 +452,5 @@ export async function sealBuffer(keyring: MasterKeyring, plaintext: Buffer, opti
 
 /** Opens a whole envelope held in memory; throws IntegrityError like the stream does. */
 export async function openBuffer(keyring: MasterKeyring, envelope: Buffer, options: OpenOptions): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  await pipeline(Readable.from([envelope]), new OpenStream(keyring, options), async (source: AsyncIterable<Buffer>) => {
-    for await (const chunk of source) chunks.push(chunk);
-  });
-  return Buffer.concat(chunks);
+  return OpenStream.openBytes(keyring, envelope, options);
 }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
@@ -25,6 +25,8 @@ export interface LocalBlobStoreOptions {
 }
 
 const READ_CHUNK_BYTES = 1024 * 1024;
+/** Blobs up to this size are read whole by getBuffer and opened in one call; larger ones stream. */
+const WHOLE_READ_BYTES = 64 * 1024 * 1024;
 /** Shard directories remembered as existing (two hex levels: at most 65,536 of them). */
 const MAX_KNOWN_DIRS = 65_536;
 /** Filesystems without hard links answer one of these; the store then falls back to check-then-rename. */
@@ -162,7 +164,18 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async getBuffer(sha256: string): Promise<Buffer> {
-    return readAll(await this.get(sha256));
+    this.assertOpen();
+    const path = this.blobPath(sha256);
+    let envelope: Buffer;
+    try {
+      // Whole-blob reads (renditions, images for ingest) open in one call; a large blob streams instead.
+      if ((await stat(path)).size > WHOLE_READ_BYTES) return readAll(await this.get(sha256));
+      envelope = await readFile(path);
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') throw new NotFoundError(`blob ${sha256} not found`, { sha256 });
+      throw this.wrap(error, 'get');
+    }
+    return OpenStream.openBytes(this.keyring, envelope, { blob: sha256, expectedSha256: sha256 });
   }
 
   async has(sha256: string): Promise<boolean> {

@@ -72,6 +72,20 @@ describe('HashPool', () => {
     expect(result.pdqDihedral).toBeUndefined();
   });
 
+  it('moves a handed-over buffer that fills its memory, and copies one that does not', async () => {
+    const bytes = readFileSync(files[1]);
+    const expected = await pool.hashBuffer(bytes);
+    const owned = new Uint8Array(new ArrayBuffer(bytes.length));
+    owned.set(bytes);
+    await expect(pool.hashBuffer(owned, {}, true)).resolves.toEqual(expected);
+    expect(owned.byteLength).toBe(0); // detached: it moved to the worker
+    const framed = new Uint8Array(bytes.length + 10);
+    framed.set(bytes, 5);
+    const view = framed.subarray(5, 5 + bytes.length);
+    await expect(pool.hashBuffer(view, {}, true)).resolves.toEqual(expected);
+    expect(view.byteLength).toBe(bytes.length); // shared memory: copied, still usable
+  });
+
   it('reports missing and unreadable files as typed errors, and corrupt images as imageError', async () => {
     await expect(pool.hashFile(join(dir, 'missing.jpg'))).rejects.toBeInstanceOf(NotFoundError);
     const sub = join(dir, 'a-folder');

@@ -99,6 +99,18 @@ describe('envelope', () => {
     expect((await openBuffer(keyring, streamed, { blob: whole.sha256, expectedSha256: whole.sha256 })).equals(plaintext)).toBe(true);
   });
 
+  it('opens a whole envelope at once with the same checks as the stream', async () => {
+    const { plaintext, envelope, sha256 } = await sealed(3 * SEG + 5);
+    expect(OpenStream.openBytes(keyring, envelope, { blob: sha256, expectedSha256: sha256 }).equals(plaintext)).toBe(true);
+    const open = (bytes: Buffer) => () => OpenStream.openBytes(keyring, bytes, { blob: sha256, expectedSha256: sha256 });
+    expect(open(flip(envelope, HEADER_BYTES + STRIDE + 3))).toThrow(IntegrityError);
+    expect(open(flip(envelope, envelope.length - 1))).toThrow(/failed authentication/);
+    expect(open(envelope.subarray(0, HEADER_BYTES + STRIDE))).toThrow(IntegrityError);
+    expect(open(envelope.subarray(0, 20))).toThrow(/shorter than the/);
+    const other = await sealed(100);
+    expect(() => OpenStream.openBytes(keyring, other.envelope, { blob: sha256, expectedSha256: sha256 })).toThrow(/not the address it is stored under/);
+  });
+
   it('writes no plaintext and uses a fresh data key per object', async () => {
     const plaintext = Buffer.alloc(3 * SEG, 0x41);
     const a = await sealBuffer(keyring, plaintext, { segmentSizeLog2: LOG2 });

@@ -1,3 +1,4 @@
+import { readFileSync, statSync, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { AriadneError, InvalidError, NotFoundError } from '../core/errors.js';
 import { formatHash256 } from '../core/hash256.js';
@@ -65,11 +66,17 @@ export interface FileHasherOptions {
   readonly maxImageBytes?: number;
   /** Refuse to decode images with more pixels than this (default 16383²). */
   readonly maxPixels?: number;
+  /**
+   * Read files of up to 16 MiB whole with blocking calls. For a thread that does nothing else (a hash worker): its
+   * reads then never wait in libuv's thread pool behind image decodes. Never on a thread that serves requests.
+   */
+  readonly blockingReads?: boolean;
 }
 
 const OCTET_STREAM = 'application/octet-stream';
 const SNIFF_BYTES = 64 * 1024;
 const STREAM_CHUNK = 1024 * 1024;
+const WHOLE_FILE_BYTES = 16 * 1024 * 1024;
 
 /** Owns a decoder and a PDQ hasher with their buffers: one per thread. */
 export class FileHasher {
@@ -77,9 +84,12 @@ export class FileHasher {
   private readonly pdq = new PdqHasher();
   private readonly maxImageBytes: number;
 
+  private readonly blockingReads: boolean;
+
   constructor(options: FileHasherOptions = {}) {
     this.decoder = new ImageDecoder({ maxPixels: options.maxPixels });
     this.maxImageBytes = options.maxImageBytes ?? 256 * 1024 * 1024;
+    this.blockingReads = options.blockingReads ?? false;
   }
 
   /** Signals of bytes in memory. */
@@ -98,10 +108,21 @@ export class FileHasher {
    * Throws NotFoundError when the file does not exist, InvalidError when it cannot be read as a regular file.
    */
   async hashFile(path: string, options: FileSignalOptions = {}): Promise<FileSignals> {
-    const info = await stat(path).catch((error: unknown) => {
-      throw readError(path, error);
-    });
+    const info = this.blockingReads
+      ? statOrThrow(path)
+      : await stat(path).catch((error: unknown) => {
+          throw readError(path, error);
+        });
     if (!info.isFile()) throw new InvalidError(`${path}: not a regular file${info.isDirectory() ? ' (a directory)' : ''}`, { path });
+    if (this.blockingReads && info.size <= Math.min(this.maxImageBytes, WHOLE_FILE_BYTES)) {
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(path);
+      } catch (error) {
+        throw readError(path, error);
+      }
+      return this.hashBytes(bytes, options);
+    }
     const handle = await open(path, 'r').catch((error: unknown) => {
       throw readError(path, error);
     });
@@ -173,6 +194,14 @@ export class FileHasher {
       height: image.height,
       ...extracted,
     };
+  }
+}
+
+function statOrThrow(path: string): Stats {
+  try {
+    return statSync(path);
+  } catch (error) {
+    throw readError(path, error);
   }
 }
 

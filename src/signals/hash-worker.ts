@@ -11,7 +11,8 @@ import type { WorkerReply, WorkerRequest } from './hash-pool.js';
  */
 if (!parentPort) throw new Error('hash-worker must run in a worker thread');
 const port = parentPort;
-const hasher = new FileHasher();
+// This thread only hashes: blocking reads keep its file reads out of libuv's pool, where decodes queue.
+const hasher = new FileHasher({ blockingReads: true });
 
 port.on('message', (request: WorkerRequest) => {
   void handle(request).then((reply) => port.postMessage(reply));

@@ -101,6 +101,14 @@ describe('HashPool', () => {
     expect(result.sha256).toBe(cryptoDigestsOf(jpeg.subarray(0, jpeg.length >> 1)).sha256);
   });
 
+  it('gives the same answers and errors with blocking reads (as the workers read)', async () => {
+    const blocking = new FileHasher({ blockingReads: true });
+    const plain = new FileHasher();
+    for (const file of files) expect(await blocking.hashFile(file, { dihedral: true })).toEqual(await plain.hashFile(file, { dihedral: true }));
+    await expect(blocking.hashFile(join(dir, 'missing.jpg'))).rejects.toBeInstanceOf(NotFoundError);
+    await expect(blocking.hashFile(dir)).rejects.toThrow(/not a regular file/);
+  });
+
   it('uses the sibling worker when running compiled code', () => {
     const compiledPool = new URL('../../dist/src/signals/hash-pool.js', import.meta.url).href;
     expect(resolveWorkerScript(compiledPool).href).toBe(new URL('../../dist/src/signals/hash-worker.js', import.meta.url).href);

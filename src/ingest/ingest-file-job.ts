@@ -106,7 +106,11 @@ async function processBlob(deps: IngestFileJobDeps, file: FileRow, blob: OpenBlo
   const known = file.md5 && file.sha1 && file.blob_sha256 ? { md5: file.md5, sha1: file.sha1, sha256: file.blob_sha256 } : undefined;
   const { signals, exif, renditions } = await deps.tools.analyse(bytes, known);
   if (signals.pdq === null || renditions === null) return finish(deps, file, { mime: signals.mime, error: `image could not be decoded: ${signals.imageError ?? 'unknown reason'}` });
-  const [thumb, preview] = await Promise.all([deps.blobs.put(renditions.thumbnail), deps.blobs.put(renditions.preview)]);
+  const [thumb, preview] = await Promise.all([
+    deps.blobs.put(renditions.thumbnail),
+    // No preview bytes: the original (already stored) is its own preview.
+    renditions.preview ? deps.blobs.put(renditions.preview) : { sha256: file.blob_sha256! },
+  ]);
   const entries: NewSignalEntry[] = [{ signal: 'pdq', hash: hex(signals.pdq), quality: signals.quality, variant: 'plain' }];
   if (signals.trimmed) entries.push({ signal: 'pdq', hash: hex(signals.trimmed.pdq), quality: signals.trimmed.quality, variant: 'trimmed' });
   return finish(deps, file, {

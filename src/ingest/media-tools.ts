@@ -16,8 +16,11 @@ export interface ExifFacts {
 export interface Renditions {
   /** Blurred, greyscale, small: the default view that protects the person looking at it. */
   readonly thumbnail: Buffer;
-  /** Unredacted, downscaled: shown only on a deliberate, audited request. */
-  readonly preview: Buffer;
+  /**
+   * Unredacted, downscaled: shown only on a deliberate, audited request. Null when the preview is the file's own
+   * bytes (a JPEG with no metadata to strip and no need to reduce or turn): the stored original is the preview.
+   */
+  readonly preview: Buffer | null;
 }
 
 export interface ArchiveMember {

@@ -40,8 +40,11 @@ export interface FileSignals {
   readonly imageError?: string;
   /** With `extract`: the image's EXIF summary (null when it has none). */
   readonly exif?: ExifSummary | null;
-  /** With `extract`: the blurred greyscale thumbnail (PNG) and the unredacted preview (JPEG). */
-  readonly renditions?: { readonly thumbnail: Uint8Array; readonly preview: Uint8Array };
+  /**
+   * With `extract`: the blurred greyscale thumbnail (PNG) and the unredacted preview (JPEG); preview null when it is
+   * the file's own bytes (nothing to strip, reduce or turn), so they are not sent back.
+   */
+  readonly renditions?: { readonly thumbnail: Uint8Array; readonly preview: Uint8Array | null };
 }
 
 export interface FileSignalOptions {
@@ -173,7 +176,8 @@ export class FileHasher {
     if (options.extract) {
       const exif = await extractExif(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       const made = await makeThumbnails({ data: image.data, width: image.width, height: image.height, channels: image.channels, orientation: exif?.orientation }, { previewFormat: 'jpeg', sourceJpeg: mime === 'image/jpeg' ? bytes : undefined });
-      extracted = { exif, renditions: { thumbnail: made.thumbnail, preview: made.preview } };
+      const sameAsFile = made.preview.length === bytes.length && Buffer.compare(made.preview, bytes) === 0;
+      extracted = { exif, renditions: { thumbnail: made.thumbnail, preview: sameAsFile ? null : made.preview } };
     }
     const hex = (list: readonly Uint8Array[] | undefined) => list?.map((h) => formatHash256(h));
     return {

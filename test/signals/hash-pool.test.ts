@@ -109,6 +109,19 @@ describe('HashPool', () => {
     await expect(blocking.hashFile(dir)).rejects.toThrow(/not a regular file/);
   });
 
+  it('extracts renditions, sending no preview back when the file itself is the preview', async () => {
+    const plain = await syntheticJpeg(400, 300, 21);
+    const hasher = new FileHasher();
+    const own = await hasher.hashBytes(plain, { extract: true });
+    expect(own.renditions?.preview).toBeNull();
+    expect((await sharp(Buffer.from(own.renditions!.thumbnail)).metadata()).channels).toBe(1);
+    const tagged = await sharp(plain).withExif({ IFD0: { Make: 'Testcam', Model: 'T1' } }).jpeg().toBuffer();
+    const stripped = await hasher.hashBytes(tagged, { extract: true });
+    expect(stripped.renditions?.preview).not.toBeNull();
+    expect(stripped.renditions!.preview!.length).toBeLessThan(tagged.length);
+    expect(stripped.exif?.make).toBe('Testcam');
+  });
+
   it('uses the sibling worker when running compiled code', () => {
     const compiledPool = new URL('../../dist/src/signals/hash-pool.js', import.meta.url).href;
     expect(resolveWorkerScript(compiledPool).href).toBe(new URL('../../dist/src/signals/hash-worker.js', import.meta.url).href);

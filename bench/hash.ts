@@ -14,7 +14,8 @@ import { syntheticJpeg } from './hash-corpus.js';
  * - decode only, one core (the baseline: read + sharp decode to raw pixels, in this thread);
  * - PDQ alone after decode, one core, with the WebAssembly and the JavaScript kernels (ms per image);
  * - md5 + sha1 + sha256 of the file bytes, one core;
- * - end to end through the hash pool (read, sniff, decode, all signals), with one worker and with one per core.
+ * - end to end through the hash pool (read, sniff, decode, all signals), with one worker and with one per core (the
+ *   best of three passes over the corpus).
  * Ratios are against the baseline measured in the same run, so they compare across machines.
  */
 
@@ -99,8 +100,10 @@ export async function run(args: string[]): Promise<void> {
       const pool = new HashPool({ size });
       try {
         await Promise.all(files.slice(0, size * 2).map((file) => pool.hashFile(file))); // start the workers
-        const { ms } = await timed(() => Promise.all(files.map((file) => pool.hashFile(file))));
-        return (files.length / ms) * 1000;
+        // The best of three passes over the corpus: a pass is short, and other processes on the machine only slow it.
+        let best = Infinity;
+        for (let pass = 0; pass < 3; pass++) best = Math.min(best, (await timed(() => Promise.all(files.map((file) => pool.hashFile(file))))).ms);
+        return (files.length / best) * 1000;
       } finally {
         await pool.close();
       }

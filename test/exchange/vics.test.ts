@@ -19,7 +19,7 @@ async function read(text: string | Readable, size?: number): Promise<{ header: V
   const events: AsyncIterable<VicsEvent> = readVics(typeof text === 'string' ? chunked(text, size) : text);
   for await (const e of events) {
     if (e.type === 'header') header = e.header;
-    else records.push(e);
+    else if (e.type === 'record') records.push(e);
   }
   return { header, records };
 }

@@ -2,8 +2,12 @@ import type { Db } from '../db/schema.js';
 import type { ExchangeEntry } from '../exchange/entry.js';
 import { fromItemRow } from './hash-set-items.js';
 
-/** Entries per page when exporting a set: one query each, paged by id. */
-const EXPORT_PAGE = 20_000;
+/**
+ * Entries per page when exporting a set: one query each, paged by id. Small pages are much cheaper than large ones:
+ * a page's rows, entries and text die young (a scavenge frees them) instead of outliving collections into the old
+ * generation (20,000-row pages spent 40% of the export collecting garbage).
+ */
+const EXPORT_PAGE = 1000;
 /** Media items per page when exporting an investigation (ids go into `in (…)` lists). */
 const MEDIA_PAGE = 500;
 

@@ -56,6 +56,14 @@ const SET_FORMAT: Record<ExchangeFormat, string> = { pdq: 'pdq-list', vics: 'vic
 /** A hook for tests and tools: called after each committed batch with the records committed so far. */
 export type BatchObserver = (recordsDone: number) => void | Promise<void>;
 
+/** A hash of an entry as read (lower-case hex), before it becomes a signal entry. */
+interface HexSignal {
+  readonly signal: NewSignalEntry['signal'];
+  readonly hex: string;
+  readonly quality: number | null;
+  readonly label: string | null;
+}
+
 interface Start {
   readonly set: HashSet;
   readonly created: boolean;
@@ -222,15 +230,22 @@ export class HashSetImporter {
     for (let i = 0, v = 0; i < n; i++) v = itemValues(values, v, setId, keys[order[i]], entries[order[i]], tx.now);
     const { inserted: added } = await this.itemInsert.run(tx.tx, values);
     if (added === 0) return 0;
-    const signals: NewSignalEntry[] = [];
+    // In index order (signal, then hash): hashes are lower-case hex of one length per signal, so the text sorts as
+    // the bytes do, and comparing text is cheaper than comparing buffers.
+    const hashes: HexSignal[] = [];
     for (const e of entries) {
       const label = e.label ?? e.series ?? null;
-      if (e.pdq !== null) signals.push({ signal: 'pdq', hash: Buffer.from(e.pdq, 'hex'), quality: e.pdqQuality, setId, label });
-      if (e.md5 !== null) signals.push({ signal: 'md5', hash: Buffer.from(e.md5, 'hex'), setId, label });
-      if (e.sha1 !== null) signals.push({ signal: 'sha1', hash: Buffer.from(e.sha1, 'hex'), setId, label });
-      if (e.sha256 !== null) signals.push({ signal: 'sha256', hash: Buffer.from(e.sha256, 'hex'), setId, label });
+      if (e.pdq !== null) hashes.push({ signal: 'pdq', hex: e.pdq, quality: e.pdqQuality, label });
+      if (e.md5 !== null) hashes.push({ signal: 'md5', hex: e.md5, quality: null, label });
+      if (e.sha1 !== null) hashes.push({ signal: 'sha1', hex: e.sha1, quality: null, label });
+      if (e.sha256 !== null) hashes.push({ signal: 'sha256', hex: e.sha256, quality: null, label });
     }
-    signals.sort((a, b) => (a.signal < b.signal ? -1 : a.signal > b.signal ? 1 : Buffer.compare(a.hash, b.hash)));
+    hashes.sort((a, b) => (a.signal < b.signal ? -1 : a.signal > b.signal ? 1 : a.hex < b.hex ? -1 : a.hex > b.hex ? 1 : 0));
+    const signals = new Array<NewSignalEntry>(hashes.length);
+    for (let i = 0; i < hashes.length; i++) {
+      const h = hashes[i];
+      signals[i] = { signal: h.signal, hash: Buffer.from(h.hex, 'hex'), quality: h.quality, setId, label: h.label };
+    }
     await this.store.addEntries(tx.tx, signals, tx.now);
     return added;
   }

@@ -58,7 +58,8 @@ export class BulkInsert<T extends keyof Schema & string> {
       const left = rows - row;
       // Full statements, then the tail in powers of two (at most log2(rowsPerStatement) more statements).
       const count = left >= this.rowsPerStatement ? this.rowsPerStatement : 2 ** Math.floor(Math.log2(left));
-      const parameters = values.slice(row * width, (row + count) * width);
+      // The driver only reads the parameters: a statement covering every row binds `values` itself.
+      const parameters = count === rows ? (values as unknown[]) : values.slice(row * width, (row + count) * width);
       const result = await executor.executeQuery<Record<string, unknown>>(CompiledQuery.raw(this.statement(count), parameters));
       if (this.spec.returning !== undefined) {
         const column = this.spec.returning;

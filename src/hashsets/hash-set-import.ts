@@ -51,6 +51,8 @@ export interface ImportReport {
  */
 export const IMPORT_BATCH = 25_000;
 const MAX_PROBLEMS_KEPT = 1000;
+/** Rows handed to one bulk insert call (a few statements). */
+const ROW_CHUNK = 1024;
 const SET_FORMAT: Record<ExchangeFormat, string> = { pdq: 'pdq-list', vics: 'vics', icse: 'icse-csv' };
 
 /** A hook for tests and tools: called after each committed batch with the records committed so far. */
@@ -219,16 +221,23 @@ export class HashSetImporter {
 
   /**
    * Adds items and their signal entries; returns how many items were new to the set. Rows go in key order (keys
-   * are digests: sorted, a batch walks each index once instead of jumping about), as flat multi-row inserts.
+   * are digests: sorted, a batch walks each index once instead of jumping about), as flat multi-row inserts of
+   * ROW_CHUNK rows at a time, so no array the size of the batch is built (short-lived values stay young garbage).
    */
   private async addItems(tx: TxContext, setId: number, entries: readonly ExchangeEntry[]): Promise<number> {
     const n = entries.length;
     const keys = new Array<string>(n);
     for (let i = 0; i < n; i++) keys[i] = entryKey(entries[i]);
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0));
-    const values = new Array<unknown>(n * ITEM_COLUMNS.length);
-    for (let i = 0, v = 0; i < n; i++) v = itemValues(values, v, setId, keys[order[i]], entries[order[i]], tx.now);
-    const { inserted: added } = await this.itemInsert.run(tx.tx, values);
+    const order = new Uint32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    order.sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0));
+    let added = 0;
+    for (let from = 0; from < n; from += ROW_CHUNK) {
+      const to = Math.min(n, from + ROW_CHUNK);
+      const values = new Array<unknown>((to - from) * ITEM_COLUMNS.length);
+      for (let i = from, v = 0; i < to; i++) v = itemValues(values, v, setId, keys[order[i]], entries[order[i]], tx.now);
+      added += (await this.itemInsert.run(tx.tx, values)).inserted;
+    }
     if (added === 0) return 0;
     // In index order (signal, then hash): hashes are lower-case hex of one length per signal, so the text sorts as
     // the bytes do, and comparing text is cheaper than comparing buffers.
@@ -241,12 +250,15 @@ export class HashSetImporter {
       if (e.sha256 !== null) hashes.push({ signal: 'sha256', hex: e.sha256, quality: null, label });
     }
     hashes.sort((a, b) => (a.signal < b.signal ? -1 : a.signal > b.signal ? 1 : a.hex < b.hex ? -1 : a.hex > b.hex ? 1 : 0));
-    const signals = new Array<NewSignalEntry>(hashes.length);
-    for (let i = 0; i < hashes.length; i++) {
-      const h = hashes[i];
-      signals[i] = { signal: h.signal, hash: Buffer.from(h.hex, 'hex'), quality: h.quality, setId, label: h.label };
+    for (let from = 0; from < hashes.length; from += ROW_CHUNK) {
+      const to = Math.min(hashes.length, from + ROW_CHUNK);
+      const signals = new Array<NewSignalEntry>(to - from);
+      for (let i = from; i < to; i++) {
+        const h = hashes[i];
+        signals[i - from] = { signal: h.signal, hash: Buffer.from(h.hex, 'hex'), quality: h.quality, setId, label: h.label };
+      }
+      await this.store.addEntries(tx.tx, signals, tx.now);
     }
-    await this.store.addEntries(tx.tx, signals, tx.now);
     return added;
   }
 

@@ -48,7 +48,8 @@ const NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._()/-]{0,119}$/u;
  * stored media and name their set. Imports read the whole file once first (its SHA-256, its structure: a file that
  * is not what it claims is refused before anything is written), then stream it in batches; each batch commits its
  * entries, the file's checkpoint and its audit entry together, so an interrupted import resumes after the last
- * committed batch and importing a file again adds nothing. Exports stream page by page.
+ * committed batch and importing a file again adds nothing (hash-set-import.ts). Exports stream page by page
+ * (hash-set-export.ts).
  */
 export class HashSetService {
   private readonly cases: CaseAccess;

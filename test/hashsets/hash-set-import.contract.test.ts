@@ -91,5 +91,23 @@ for (const adapter of databaseAdapters()) {
       expect(back.value.map((r) => r.MediaID).sort((a, b) => a - b)).toEqual(Array.from({ length: 1300 }, (_, i) => i));
       expect(back.value.find((r) => r.MediaID === 8)).toMatchObject({ Series: 'S1', MediaFiles: [{ FileName: 'f8.jpg' }] });
     });
+
+    it('keeps the first of two records with the same hashes in one batch, and sorts nothing else away', async () => {
+      // 12 records (positions 0-11, so sort keys with positions 2 and 10 would misorder unless padded).
+      const records = [
+        ...Array.from({ length: 10 }, (_, i) => mediaRecord(i, { Series: i === 2 ? 'first' : 'other' })),
+        mediaRecord(2, { Series: 'second' }),
+        mediaRecord(2, { Series: 'third' }),
+      ];
+      const path = join(dir, 'dups.json');
+      writeFileSync(path, vicsDocument('Media', records));
+      const sets = new HashSetService(database.db, store, new AuditLog({ db: database.db }), new AccessPolicy());
+      expect(await sets.importFile(operator, { format: 'vics', name: 'Dups', path })).toMatchObject({ imported: 10, duplicates: 2, records: 12 });
+      const rows = await database.db.selectFrom('hash_set_items').select(['media_ref', 'series']).orderBy('media_ref').execute();
+      expect(rows.find((r) => r.media_ref === '2')).toEqual({ media_ref: '2', series: 'first' });
+      expect(await count(database, 'signal_entries')).toBe(20);
+      const labels = await database.db.selectFrom('signal_entries').select(['signal', 'label']).where('label', '!=', 'other').execute();
+      expect(labels.map((r) => r.label).sort()).toEqual(['first', 'first']);
+    });
   });
 }

@@ -88,7 +88,8 @@ export async function writeEntries(format: ExchangeFormat, pages: AsyncIterable<
     const parts: string[] = [];
     for (const e of page) {
       if (format === 'vics') {
-        parts.push(first ? vicsMediaJson(e, count + 1) : `,\n${vicsMediaJson(e, count + 1)}`);
+        if (!first) parts.push(',\n');
+        parts.push(vicsMediaJson(e, count + 1));
         first = false;
       } else if (format === 'icse') parts.push(icseRow(e));
       else if (e.pdq !== null) parts.push(pdqCsvRow(e.pdq, e.pdqQuality, e.label ?? e.series));

@@ -62,8 +62,10 @@ function flag(v: boolean | null): 0 | 1 | null {
 /** The columns `fromItemRow` reads. */
 export type ItemFields = Omit<HashSetItemsTable, 'id' | 'set_id' | 'item_key' | 'created_at'>;
 
+const NONE: readonly never[] = Object.freeze([]);
+
 export function fromItemRow(r: ItemFields): ExchangeEntry {
-  const b = (v: number | null) => (v === null ? null : Number(v) === 1);
+  const b = isSet;
   return {
     mediaRef: r.media_ref,
     md5: r.md5,
@@ -72,16 +74,20 @@ export function fromItemRow(r: ItemFields): ExchangeEntry {
     pdq: r.pdq,
     pdqQuality: r.pdq_quality === null ? null : Number(r.pdq_quality),
     photoDna: r.photodna,
-    altHashes: r.alt_hashes === null ? [] : (JSON.parse(r.alt_hashes) as Array<{ name: string; value: string }>),
+    altHashes: r.alt_hashes === null ? NONE : (JSON.parse(r.alt_hashes) as Array<{ name: string; value: string }>),
     category: r.category === null ? null : Number(r.category),
     baseline: b(r.baseline),
     series: r.series,
     victimIdentified: b(r.victim_identified),
     offenderIdentified: b(r.offender_identified),
     distributed: b(r.distributed),
-    tags: r.tags === null ? [] : (JSON.parse(r.tags) as string[]),
+    tags: r.tags === null ? NONE : (JSON.parse(r.tags) as string[]),
     mediaType: r.media_type,
     fileName: r.file_name,
     label: r.label,
   };
+}
+
+function isSet(v: number | null): boolean | null {
+  return v === null ? null : Number(v) === 1;
 }

@@ -9,7 +9,7 @@ import type { MigrationStep } from './types.js';
  * page; without it the same query walks the primary key. The unique (set_id, signal, hash, variant) index stays.
  */
 export const signalLookup: MigrationStep = {
-  name: '0013-signal-lookup',
+  name: '0014-signal-lookup',
   async up(db: Kysely<unknown>) {
     await db.schema.dropIndex('signal_entries_lookup').execute();
   },

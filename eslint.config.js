@@ -23,4 +23,10 @@ export default tseslint.config(
     files: ['web/*.mjs'],
     languageOptions: { globals: { ...globals.node } },
   },
+  {
+    // The command's entry points: CommonJS (bin/package.json), so the thread pool is sized before ES modules load.
+    files: ['bin/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

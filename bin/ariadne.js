@@ -1,16 +1,15 @@
 #!/usr/bin/env node
-// Entry point of the `ariadne` command: runs the compiled CLI (npm run build writes dist/).
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
+// Entry point of the `ariadne` command: runs the compiled CLI (npm run build writes dist/). CommonJS (bin/package.json)
+// so that the thread pool is sized before the ES module loader starts it.
+'use strict';
+require('./threadpool.js');
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+const { pathToFileURL } = require('node:url');
 
-// sharp decodes on libuv's thread pool (4 threads by default): give it one per core so that hashing workers are
-// not held back on larger machines. Must be set before anything starts the pool.
-process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableParallelism()));
-
-const main = new URL('../dist/src/cli/main.js', import.meta.url);
-if (!existsSync(fileURLToPath(main))) {
+const main = join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
+if (!existsSync(main)) {
   process.stderr.write('ariadne: the compiled code is missing; run `npm run build` in the project folder first.\n');
   process.exit(70);
 }
-await import(main.href);
+import(pathToFileURL(main).href);

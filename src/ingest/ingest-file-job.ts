@@ -38,6 +38,8 @@ export interface IngestFileJobDeps {
 }
 
 const HEAD_BYTES = 64 * 1024;
+/** Stored files up to this size are read whole; larger ones (videos, archives) stream from the store. */
+const WHOLE_READ_BYTES = 32 * 1024 * 1024;
 const DEFAULT_MAX_IMAGE_BYTES = 256 * 1024 * 1024;
 const INGEST_ACTOR = systemActor('ingest');
 
@@ -64,7 +66,7 @@ export function ingestFileJob(deps: IngestFileJobDeps) {
       if (known) return finish(deps, file, { mediaId: Number(known.id), mime: known.mime });
 
       // One decrypting read of the blob: the head to sniff, and for an image the rest of the same stream.
-      const blob = await openBlob(deps.blobs, file.blob_sha256);
+      const blob = await openBlob(deps.blobs, file.blob_sha256, file.size);
       try {
         return await processBlob(deps, file, blob, ctx);
       } finally {
@@ -101,9 +103,14 @@ async function processBlob(deps: IngestFileJobDeps, file: FileRow, blob: OpenBlo
   }
 
   const bytes = await blob.rest();
-  const { signals, exif, renditions } = await deps.tools.analyse(bytes);
+  const known = file.md5 && file.sha1 && file.blob_sha256 ? { md5: file.md5, sha1: file.sha1, sha256: file.blob_sha256 } : undefined;
+  const { signals, exif, renditions } = await deps.tools.analyse(bytes, known);
   if (signals.pdq === null || renditions === null) return finish(deps, file, { mime: signals.mime, error: `image could not be decoded: ${signals.imageError ?? 'unknown reason'}` });
-  const [thumb, preview] = await Promise.all([deps.blobs.put(renditions.thumbnail), deps.blobs.put(renditions.preview)]);
+  const [thumb, preview] = await Promise.all([
+    deps.blobs.put(renditions.thumbnail),
+    // No preview bytes: the original (already stored) is its own preview.
+    renditions.preview ? deps.blobs.put(renditions.preview) : { sha256: file.blob_sha256! },
+  ]);
   const entries: NewSignalEntry[] = [{ signal: 'pdq', hash: hex(signals.pdq), quality: signals.quality, variant: 'plain' }];
   if (signals.trimmed) entries.push({ signal: 'pdq', hash: hex(signals.trimmed.pdq), quality: signals.trimmed.quality, variant: 'trimmed' });
   return finish(deps, file, {
@@ -317,7 +324,12 @@ interface OpenBlob {
 }
 
 /** Opens a blob and reads its head; the rest is read from the same decrypting stream only when asked for. */
-async function openBlob(blobs: BlobStore, sha256: string): Promise<OpenBlob> {
+async function openBlob(blobs: BlobStore, sha256: string, storedSize: number | null): Promise<OpenBlob> {
+  // Most files are small: read and verified whole in one call.
+  if (storedSize !== null && storedSize <= WHOLE_READ_BYTES) {
+    const bytes = await blobs.getBuffer(sha256);
+    return { head: bytes.subarray(0, HEAD_BYTES), rest: async () => bytes, close: () => undefined };
+  }
   const stream = await blobs.get(sha256);
   const chunks: Buffer[] = [];
   let size = 0;

@@ -16,8 +16,11 @@ export interface ExifFacts {
 export interface Renditions {
   /** Blurred, greyscale, small: the default view that protects the person looking at it. */
   readonly thumbnail: Buffer;
-  /** Unredacted, downscaled: shown only on a deliberate, audited request. */
-  readonly preview: Buffer;
+  /**
+   * Unredacted, downscaled: shown only on a deliberate, audited request. Null when the preview is the file's own
+   * bytes (a JPEG with no metadata to strip and no need to reduce or turn): the stored original is the preview.
+   */
+  readonly preview: Buffer | null;
 }
 
 export interface ArchiveMember {
@@ -35,9 +38,10 @@ export type ArchiveItem = { readonly ok: true; readonly entry: ArchiveMember } |
 export interface MediaTools {
   /**
    * Every signal of an image or other file, off the main thread, from one decode: PDQ (plain and letterbox-trimmed),
-   * digests, and for images the EXIF facts and the renditions.
+   * digests (taken from `known` when given), and for images the EXIF facts and the renditions. Takes the bytes:
+   * the caller must not use them (or any view of their memory) afterwards.
    */
-  analyse(bytes: Buffer): Promise<{ signals: FileSignals; exif: ExifFacts | null; renditions: Renditions | null }>;
+  analyse(bytes: Buffer, known?: { readonly md5: string; readonly sha1: string; readonly sha256: string }): Promise<{ signals: FileSignals; exif: ExifFacts | null; renditions: Renditions | null }>;
   /** Archive format from the first bytes, or null when the bytes are not an archive. */
   archiveKind(head: Buffer): string | null;
   /** Members of an archive held in a local file, as a stream of entries and refusals. */

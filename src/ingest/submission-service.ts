@@ -238,8 +238,9 @@ export async function countFiles(db: Executor, submissionId: number): Promise<Su
 export async function completeIfDone(ctx: TxContext, submissionId: number): Promise<void> {
   const locked = await ctx.tx.updateTable('submissions').set({ status: (eb) => eb.ref('status') }).where('id', '=', submissionId).where('status', '=', 'sealed').executeTakeFirst();
   if (Number(locked.numUpdatedRows) === 0) return;
-  const progress = await countFiles(ctx.tx, submissionId);
-  if (progress.pending > 0) return;
+  // One index probe (submission_id, status), not a count of every file: this runs as each file finishes.
+  const pending = await ctx.tx.selectFrom('submission_files').select('id').where('submission_id', '=', submissionId).where('status', '=', 'pending').limit(1).executeTakeFirst();
+  if (pending) return;
   await ctx.tx.updateTable('submissions').set({ status: 'complete', completed_at: ctx.now }).where('id', '=', submissionId).execute();
 }
 

@@ -75,34 +75,9 @@ export class DbJobQueue implements JobQueue {
     if (kinds.length === 0) return null;
     for (;;) {
       const now = this.now();
-      const row = await this.db
-        .updateTable('jobs')
-        .set((eb) => ({
-          status: 'running',
-          locked_by: workerId,
-          locked_until: now + leaseMs,
-          attempts: eb('attempts', '+', 1),
-          updated_at: now,
-        }))
-        .where('id', '=', (eb) =>
-          eb
-            .selectFrom('jobs')
-            .select('id')
-            .where('kind', 'in', kinds)
-            .where((w) =>
-              w.or([
-                w.and([w('status', '=', 'queued'), w('run_at', '<=', now)]),
-                w.and([w('status', '=', 'running'), w('locked_until', '<', now)]),
-              ]),
-            )
-            .orderBy('priority', 'desc')
-            .orderBy('run_at')
-            .orderBy('id')
-            .limit(1)
-            .$if(this.dialect === 'postgres', (q) => q.forUpdate().skipLocked()),
-        )
-        .returningAll()
-        .executeTakeFirst();
+      // A job whose worker's lease ran out (its worker died) first, then the next queued one: each an index walk in
+      // claim order (jobs_queue) that stops at the first job of these kinds.
+      const row = (await this.take(workerId, kinds, leaseMs, now, 'running')) ?? (await this.take(workerId, kinds, leaseMs, now, 'queued'));
       if (row === undefined) return null;
       const job = toRecord(row as Row);
       if (job.attempts <= job.maxAttempts) return { ...job, lockedBy: workerId };
@@ -124,17 +99,47 @@ export class DbJobQueue implements JobQueue {
     }
   }
 
+  /** Marks the first job of `kinds` in claim order, queued and due or running with an expired lease, as ours. */
+  private take(workerId: string, kinds: readonly string[], leaseMs: number, now: number, status: 'queued' | 'running') {
+    return this.db
+      .updateTable('jobs')
+      .set((eb) => ({
+        status: 'running',
+        locked_by: workerId,
+        locked_until: now + leaseMs,
+        attempts: eb('attempts', '+', 1),
+        updated_at: now,
+      }))
+      .where('id', '=', (eb) =>
+        eb
+          .selectFrom('jobs')
+          .select('id')
+          .where('status', '=', status)
+          .where(status === 'queued' ? 'run_at' : 'locked_until', status === 'queued' ? '<=' : '<', now)
+          .where('kind', 'in', kinds)
+          .orderBy('priority', 'desc')
+          .orderBy('run_at')
+          .orderBy('id')
+          .limit(1)
+          .$if(this.dialect === 'postgres', (q) => q.forUpdate().skipLocked()),
+      )
+      .returningAll()
+      .executeTakeFirst();
+  }
+
   async hasPending(kinds: readonly string[]): Promise<boolean> {
     if (kinds.length === 0) return false;
     const now = this.now();
     const row = await this.db
       .selectFrom('jobs')
       .select('id')
+      .where('status', '=', 'running')
       .where('kind', 'in', kinds)
-      .where((w) => w.or([w('status', '=', 'running'), w.and([w('status', '=', 'queued'), w('run_at', '<=', now)])]))
       .limit(1)
       .executeTakeFirst();
-    return row !== undefined;
+    if (row !== undefined) return true;
+    const due = await this.db.selectFrom('jobs').select('id').where('status', '=', 'queued').where('run_at', '<=', now).where('kind', 'in', kinds).limit(1).executeTakeFirst();
+    return due !== undefined;
   }
 
   async heartbeat(job: ClaimedJob, leaseMs: number): Promise<boolean> {

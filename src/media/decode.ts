@@ -2,6 +2,7 @@ import { fileTypeFromBuffer } from 'file-type';
 import sharp, { type Sharp } from 'sharp';
 import { InvalidError } from '../core/errors.js';
 import { decodeBmp, isBmp } from './decode-bmp.js';
+import { readJpegFrame } from './jpeg-frame.js';
 import { HeicDecoder } from './decode-heic.js';
 
 /**
@@ -88,14 +89,14 @@ export class ImageDecoder {
     if (!mime) throw new InvalidError('not a supported image: the file type could not be recognised from its bytes');
     if (!DECODABLE_IMAGE_TYPES.has(mime)) throw new InvalidError(`not a supported image: ${mime}`, { mime });
     if (mime === 'image/bmp') return { ...decodeBmp(bytes, this.maxPixels), format: 'bmp' };
-    if (HEIF_TYPES.has(mime)) return this.decodeHeif(bytes, options);
-    return this.decodeWithSharp(bytes, options);
+    if (HEIF_TYPES.has(mime)) return this.decodeHeif(bytes, mime, options);
+    return this.decodeWithSharp(bytes, mime, options);
   }
 
   /** HEIF files may carry HEVC (HEIC: heic-decode) or AV1 (sharp's libheif reads those). */
-  private async decodeHeif(bytes: Uint8Array, options: DecodeOptions): Promise<DecodedImage> {
+  private async decodeHeif(bytes: Uint8Array, mime: string, options: DecodeOptions): Promise<DecodedImage> {
     try {
-      return await this.decodeWithSharp(bytes, options);
+      return await this.decodeWithSharp(bytes, mime, options);
     } catch {
       const image = await this.heic.decodeHeic(bytes);
       if (image.width * image.height > this.maxPixels) {
@@ -105,7 +106,7 @@ export class ImageDecoder {
     }
   }
 
-  private async decodeWithSharp(bytes: Uint8Array, options: DecodeOptions): Promise<DecodedImage> {
+  private async decodeWithSharp(bytes: Uint8Array, mime: string, options: DecodeOptions): Promise<DecodedImage> {
     const open = () =>
       sharp(bytes, {
         ignoreIcc: true,
@@ -116,6 +117,12 @@ export class ImageDecoder {
         sequentialRead: true,
       });
     try {
+      // 8-bit JPEG (nearly all of them): the frame header says all the path needs, so one libvips instance decodes.
+      const frame = mime === 'image/jpeg' ? readJpegFrame(bytes) : null;
+      if (frame && frame.precision === 8 && frame.components !== 4) {
+        const { data, info } = await open().raw().toBuffer({ resolveWithObject: true });
+        return { data: asBytes(data), width: info.width, height: info.height, channels: checkChannels(info.channels), format: 'jpeg' };
+      }
       // Header and pixels through separate instances: asking one instance for both costs a third more time
       // (measured: 12.3 ms against 9.2 ms for a 1024x768 JPEG).
       const meta = await open().metadata();

@@ -8,6 +8,8 @@
  * SOF2) with 1 (grey) or 3 (YCbCr) components. Anything else, or any structural doubt, returns null and the caller
  * re-encodes from decoded pixels instead.
  */
+import { isJpegFrameMarker } from './jpeg-frame.js';
+
 export interface StrippedJpeg {
   readonly bytes: Buffer;
   readonly width: number;
@@ -49,7 +51,7 @@ export function stripJpegMetadata(input: Uint8Array): StrippedJpeg | null {
     const length = (input[i] << 8) | input[i + 1];
     if (length < 2 || i + length > n) return null;
     const segmentEnd = i + length;
-    if (isFrame(marker)) {
+    if (isJpegFrameMarker(marker)) {
       if (marker > 0xc2) return null;
       if (length < 8) return null;
       height = (input[i + 3] << 8) | input[i + 4];
@@ -85,6 +87,3 @@ export function stripJpegMetadata(input: Uint8Array): StrippedJpeg | null {
 }
 
 /** Start-of-frame markers: 0xc0-0xcf except DHT (c4), JPG (c8) and DAC (cc). */
-function isFrame(marker: number): boolean {
-  return marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
-}

@@ -27,12 +27,13 @@ export function createMediaToolkit(options: { pool: () => HashPool; limits: Inge
     : undefined;
   return {
     ...(video ? { analyseVideo: video } : {}),
-    async analyse(bytes) {
-      const signals = await options.pool().hashBuffer(bytes, { letterbox: true, extract: true });
+    async analyse(bytes, known) {
+      const signals = await options.pool().hashBuffer(bytes, { letterbox: true, extract: true, knownDigests: known }, true);
       const e = signals.exif;
       const exif: ExifFacts | null = e ? { ...e, serial: e.bodySerial ?? null, latitude: e.gps?.latitude ?? null, longitude: e.gps?.longitude ?? null, takenAt: e.originalTime ?? null } : null;
       const r = signals.renditions;
-      const renditions = r ? { thumbnail: Buffer.from(r.thumbnail.buffer, r.thumbnail.byteOffset, r.thumbnail.byteLength), preview: Buffer.from(r.preview.buffer, r.preview.byteOffset, r.preview.byteLength) } : null;
+      const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const renditions = r ? { thumbnail: asBuffer(r.thumbnail), preview: r.preview ? asBuffer(r.preview) : null } : null;
       return { signals: { ...signals, exif: undefined, renditions: undefined }, exif, renditions };
     },
     archiveKind: (head) => sniffArchive(head),

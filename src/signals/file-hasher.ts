@@ -1,3 +1,4 @@
+import { readFileSync, statSync, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { AriadneError, InvalidError, NotFoundError } from '../core/errors.js';
 import { formatHash256 } from '../core/hash256.js';
@@ -39,8 +40,11 @@ export interface FileSignals {
   readonly imageError?: string;
   /** With `extract`: the image's EXIF summary (null when it has none). */
   readonly exif?: ExifSummary | null;
-  /** With `extract`: the blurred greyscale thumbnail (PNG) and the unredacted preview (JPEG). */
-  readonly renditions?: { readonly thumbnail: Uint8Array; readonly preview: Uint8Array };
+  /**
+   * With `extract`: the blurred greyscale thumbnail (PNG) and the unredacted preview (JPEG); preview null when it is
+   * the file's own bytes (nothing to strip, reduce or turn), so they are not sent back.
+   */
+  readonly renditions?: { readonly thumbnail: Uint8Array; readonly preview: Uint8Array | null };
 }
 
 export interface FileSignalOptions {
@@ -53,6 +57,11 @@ export interface FileSignalOptions {
    * (ingest: the image is decoded once for everything).
    */
   readonly extract?: boolean;
+  /**
+   * The bytes' digests when the caller already holds them (ingest computed them as the bytes were stored, and the
+   * store verified the SHA-256 on reading them back): hashBytes uses them instead of hashing the bytes again.
+   */
+  readonly knownDigests?: { readonly md5: string; readonly sha1: string; readonly sha256: string };
 }
 
 export interface FileHasherOptions {
@@ -60,11 +69,17 @@ export interface FileHasherOptions {
   readonly maxImageBytes?: number;
   /** Refuse to decode images with more pixels than this (default 16383²). */
   readonly maxPixels?: number;
+  /**
+   * Read files of up to 16 MiB whole with blocking calls. For a thread that does nothing else (a hash worker): its
+   * reads then never wait in libuv's thread pool behind image decodes. Never on a thread that serves requests.
+   */
+  readonly blockingReads?: boolean;
 }
 
 const OCTET_STREAM = 'application/octet-stream';
 const SNIFF_BYTES = 64 * 1024;
 const STREAM_CHUNK = 1024 * 1024;
+const WHOLE_FILE_BYTES = 16 * 1024 * 1024;
 
 /** Owns a decoder and a PDQ hasher with their buffers: one per thread. */
 export class FileHasher {
@@ -72,15 +87,19 @@ export class FileHasher {
   private readonly pdq = new PdqHasher();
   private readonly maxImageBytes: number;
 
+  private readonly blockingReads: boolean;
+
   constructor(options: FileHasherOptions = {}) {
     this.decoder = new ImageDecoder({ maxPixels: options.maxPixels });
     this.maxImageBytes = options.maxImageBytes ?? 256 * 1024 * 1024;
+    this.blockingReads = options.blockingReads ?? false;
   }
 
   /** Signals of bytes in memory. */
   async hashBytes(bytes: Uint8Array, options: FileSignalOptions = {}): Promise<FileSignals> {
     const mime = (await sniffMediaType(bytes))?.mime ?? OCTET_STREAM;
-    const digests = cryptoDigestsOf(bytes);
+    const known = options.knownDigests;
+    const digests = known ? { size: bytes.length, md5: known.md5, sha1: known.sha1, sha256: known.sha256 } : cryptoDigestsOf(bytes);
     if (!DECODABLE_IMAGE_TYPES.has(mime)) return { ...digests, mime, pdq: null, quality: null };
     if (bytes.length > this.maxImageBytes) return { ...digests, mime, pdq: null, quality: null, imageError: this.tooLarge(bytes.length) };
     return { ...digests, mime, ...(await this.imageSignals(bytes, mime, options)) };
@@ -92,10 +111,21 @@ export class FileHasher {
    * Throws NotFoundError when the file does not exist, InvalidError when it cannot be read as a regular file.
    */
   async hashFile(path: string, options: FileSignalOptions = {}): Promise<FileSignals> {
-    const info = await stat(path).catch((error: unknown) => {
-      throw readError(path, error);
-    });
+    const info = this.blockingReads
+      ? statOrThrow(path)
+      : await stat(path).catch((error: unknown) => {
+          throw readError(path, error);
+        });
     if (!info.isFile()) throw new InvalidError(`${path}: not a regular file${info.isDirectory() ? ' (a directory)' : ''}`, { path });
+    if (this.blockingReads && info.size <= Math.min(this.maxImageBytes, WHOLE_FILE_BYTES)) {
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(path);
+      } catch (error) {
+        throw readError(path, error);
+      }
+      return this.hashBytes(bytes, options);
+    }
     const handle = await open(path, 'r').catch((error: unknown) => {
       throw readError(path, error);
     });
@@ -146,7 +176,8 @@ export class FileHasher {
     if (options.extract) {
       const exif = await extractExif(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       const made = await makeThumbnails({ data: image.data, width: image.width, height: image.height, channels: image.channels, orientation: exif?.orientation }, { previewFormat: 'jpeg', sourceJpeg: mime === 'image/jpeg' ? bytes : undefined });
-      extracted = { exif, renditions: { thumbnail: made.thumbnail, preview: made.preview } };
+      const sameAsFile = made.preview.length === bytes.length && Buffer.compare(made.preview, bytes) === 0;
+      extracted = { exif, renditions: { thumbnail: made.thumbnail, preview: sameAsFile ? null : made.preview } };
     }
     const hex = (list: readonly Uint8Array[] | undefined) => list?.map((h) => formatHash256(h));
     return {
@@ -167,6 +198,14 @@ export class FileHasher {
       height: image.height,
       ...extracted,
     };
+  }
+}
+
+function statOrThrow(path: string): Stats {
+  try {
+    return statSync(path);
+  } catch (error) {
+    throw readError(path, error);
   }
 }
 

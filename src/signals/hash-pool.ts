@@ -19,11 +19,11 @@ import type { FileSignalOptions, FileSignals } from './file-hasher.js';
 
 /**
  * A pool of worker threads that read, decode and hash files (or buffers) off the main thread: md5, sha1, sha256 in
- * one pass, and PDQ for images. sharp runs one libvips thread per call here, so parallelism comes from the workers:
- * by default one per available core.
+ * one pass, and PDQ for images. Parallelism comes from the workers (by default one per available core), each
+ * holding up to two tasks so that one file's decode overlaps another's hashing.
  *
- * Tasks queue in order and go to the first idle worker. A worker that dies fails its task with UnavailableError and
- * is replaced. Idle workers do not keep the process alive; close() ends them.
+ * Tasks queue in order and go to the least busy worker, up to `tasksPerWorker` each. A worker that dies fails the
+ * tasks it held with UnavailableError and is replaced. Idle workers do not keep the process alive; close() ends them.
  */
 
 export type HashResult = FileSignals;
@@ -33,6 +33,11 @@ export interface HashPoolOptions {
   readonly size?: number;
   /** The worker script (default: the compiled hash-worker.js, see resolveWorkerScript). */
   readonly workerUrl?: URL;
+  /**
+   * Tasks each worker holds at once (default 2): while libvips decodes one file on the thread pool, the worker thread
+   * hashes the pixels of the other, so a core is not left idle between the two.
+   */
+  readonly tasksPerWorker?: number;
 }
 
 /** Messages between the pool and its workers. */
@@ -54,12 +59,14 @@ interface Task {
 
 interface Slot {
   worker: Worker;
-  task: Task | undefined;
+  /** Tasks sent to this worker and not yet answered, by request id. */
+  readonly tasks: Map<number, Task>;
 }
 
 export class HashPool {
   readonly size: number;
   private readonly workerUrl: URL;
+  private readonly tasksPerWorker: number;
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
   private nextId = 1;
@@ -70,6 +77,9 @@ export class HashPool {
     if (!Number.isInteger(size) || size < 1) throw new InvalidError(`hash pool size must be a positive integer, got ${size}`);
     this.size = size;
     this.workerUrl = options.workerUrl ?? resolveWorkerScript();
+    const perWorker = options.tasksPerWorker ?? 2;
+    if (!Number.isInteger(perWorker) || perWorker < 1) throw new InvalidError(`tasks per hash worker must be a positive integer, got ${perWorker}`);
+    this.tasksPerWorker = perWorker;
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
 
@@ -78,8 +88,14 @@ export class HashPool {
     return this.submit({ kind: 'file', path: resolve(path) }, options, []);
   }
 
-  /** Hashes bytes in memory (copied to the worker; the caller's buffer stays usable). */
-  hashBuffer(bytes: Uint8Array, options: FileSignalOptions = {}): Promise<HashResult> {
+  /**
+   * Hashes bytes in memory. By default they are copied to the worker and the caller's buffer stays usable. With
+   * `handOver`, the caller gives the bytes up: when they fill their whole ArrayBuffer it moves to the worker without
+   * a copy (and is detached here, as is every view of it); otherwise they are copied as usual.
+   */
+  hashBuffer(bytes: Uint8Array, options: FileSignalOptions = {}, handOver = false): Promise<HashResult> {
+    const whole = bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    if (handOver && whole) return this.submit({ kind: 'bytes', bytes: bytes.buffer as ArrayBuffer }, options, [bytes.buffer as ArrayBuffer]);
     // A copy of exactly these bytes, transferred (Buffer#slice would share memory, and transferring would detach it).
     const copy = new Uint8Array(bytes.length);
     copy.set(bytes);
@@ -99,9 +115,9 @@ export class HashPool {
     for (const task of this.queue.splice(0)) task.reject(error);
     await Promise.all(
       this.slots.map(async (slot) => {
-        const task = slot.task;
-        slot.task = undefined;
-        task?.reject(error);
+        const tasks = [...slot.tasks.values()];
+        slot.tasks.clear();
+        for (const task of tasks) task.reject(error);
         await slot.worker.terminate();
       }),
     );
@@ -110,40 +126,50 @@ export class HashPool {
   private submit(source: WorkerRequest['source'], options: FileSignalOptions, transfer: ArrayBuffer[]): Promise<HashResult> {
     if (this.closed) return Promise.reject(new UnavailableError('hash pool closed'));
     return new Promise<HashResult>((resolvePromise, rejectPromise) => {
-      const request: WorkerRequest = { id: this.nextId++, source, options: { dihedral: options.dihedral, letterbox: options.letterbox, extract: options.extract } };
+      const request: WorkerRequest = { id: this.nextId++, source, options: { dihedral: options.dihedral, letterbox: options.letterbox, extract: options.extract, knownDigests: options.knownDigests } };
       this.queue.push({ request, transfer, resolve: resolvePromise, reject: rejectPromise });
       this.dispatch();
     });
   }
 
+  /** Sends queued tasks to the least busy workers with room, so every worker gets one before any gets a second. */
   private dispatch(): void {
-    for (const slot of this.slots) {
-      if (this.queue.length === 0) return;
-      if (slot.task) continue;
+    while (this.queue.length > 0) {
+      let best: Slot | undefined;
+      for (const slot of this.slots) {
+        if (slot.tasks.size < this.tasksPerWorker && (!best || slot.tasks.size < best.tasks.size)) best = slot;
+      }
+      if (!best) return;
       const task = this.queue.shift()!;
-      slot.task = task;
-      slot.worker.ref();
-      slot.worker.postMessage(task.request, task.transfer);
+      best.tasks.set(task.request.id, task);
+      best.worker.ref();
+      try {
+        best.worker.postMessage(task.request, task.transfer);
+      } catch (error) {
+        // A buffer that cannot move (one whose memory a native module owns) is copied instead.
+        if (task.transfer.length === 0) throw error;
+        best.worker.postMessage(task.request);
+      }
     }
   }
 
   private spawn(): Slot {
     const worker = new Worker(this.workerUrl);
-    const slot: Slot = { worker, task: undefined };
+    const slot: Slot = { worker, tasks: new Map() };
     worker.unref();
     worker.on('message', (reply: WorkerReply) => {
-      const task = slot.task;
-      if (!task || task.request.id !== reply.id) return;
-      slot.task = undefined;
-      worker.unref();
+      const task = slot.tasks.get(reply.id);
+      if (!task) return;
+      slot.tasks.delete(reply.id);
+      if (slot.tasks.size === 0) worker.unref();
       if (reply.ok) task.resolve(reply.result);
       else task.reject(errorFromReply(reply.error));
       this.dispatch();
     });
     const fail = (reason: string) => {
-      const task = slot.task;
-      slot.task = undefined;
-      task?.reject(new UnavailableError(`hash worker failed: ${reason}`));
+      const tasks = [...slot.tasks.values()];
+      slot.tasks.clear();
+      for (const task of tasks) task.reject(new UnavailableError(`hash worker failed: ${reason}`));
       if (this.closed) return;
       const index = this.slots.indexOf(slot);
       if (index >= 0) this.slots[index] = this.spawn();

@@ -4,12 +4,15 @@ import { FileHasher } from './file-hasher.js';
 import type { WorkerReply, WorkerRequest } from './hash-pool.js';
 
 /**
- * Worker thread entry of the hash pool: one FileHasher (decoder, PDQ buffers) per thread, one task at a time. The
+ * Worker thread entry of the hash pool: one FileHasher (decoder, PDQ buffers) per thread. The pool
+ * may send a second task before the first is answered: its decode then overlaps the first one's hashing (PdqHasher
+ * runs synchronously, so the two never share its buffers at once). The
  * pool resolves this file to its compiled form (dist/…/hash-worker.js).
  */
 if (!parentPort) throw new Error('hash-worker must run in a worker thread');
 const port = parentPort;
-const hasher = new FileHasher();
+// This thread only hashes: blocking reads keep its file reads out of libuv's pool, where decodes queue.
+const hasher = new FileHasher({ blockingReads: true });
 
 port.on('message', (request: WorkerRequest) => {
   void handle(request).then((reply) => port.postMessage(reply));

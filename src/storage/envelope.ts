@@ -1,8 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Hash } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
 import { IntegrityError } from '../core/errors.js';
 import { MASTER_KEY_ID_BYTES } from './master-key.js';
@@ -132,21 +131,18 @@ export interface SealOptions {
  * Encrypts a plaintext stream into an envelope. While it runs it hashes the plaintext: after the stream finished,
  * `sha256()` and `size` describe the plaintext (the blob's address and length).
  */
-export class SealStream extends Transform {
-  private readonly header: Buffer;
+/**
+ * The sealing side of an envelope, synchronous: a fresh data key and nonce prefix, the header, then segments in
+ * order. SealStream drives it from a stream; sealBytes seals a whole buffer at once (renditions, small files).
+ */
+class EnvelopeSealer {
+  readonly header: Buffer;
   private readonly dataKey: Buffer;
   private readonly noncePrefix: Buffer;
-  private readonly segmentSize: number;
-  private readonly pending = new ByteQueue();
-  private readonly hash: Hash = createHash('sha256');
-  private headerSent = false;
+  readonly segmentSize: number;
   private index = 0;
-  private digest: string | undefined;
-  /** Plaintext bytes seen so far. */
-  size = 0;
 
   constructor(keyring: MasterKeyring, options: SealOptions = {}) {
-    super();
     const log2 = options.segmentSizeLog2 ?? DEFAULT_SEGMENT_SIZE_LOG2;
     if (!Number.isInteger(log2) || log2 < MIN_SEGMENT_SIZE_LOG2 || log2 > MAX_SEGMENT_SIZE_LOG2) {
       throw new RangeError(`segmentSizeLog2 must be an integer in ${MIN_SEGMENT_SIZE_LOG2}..${MAX_SEGMENT_SIZE_LOG2}`);
@@ -169,6 +165,43 @@ export class SealStream extends Transform {
     wrapped.copy(header, OFFSET_WRAPPED_KEY);
     wrap.getAuthTag().copy(header, OFFSET_WRAP_TAG);
     this.header = header;
+  }
+
+  /** Seals the next segment; the ciphertext pieces and the tag, in order. */
+  seal(plaintext: Buffer, final: boolean): Buffer[] {
+    if (this.index >= MAX_SEGMENTS) throw new RangeError('blob too large for one envelope (2^32 segments)');
+    const cipher = createCipheriv('aes-256-gcm', this.dataKey, segmentNonce(this.noncePrefix, this.index, final));
+    cipher.setAAD(this.header);
+    const body = cipher.update(plaintext);
+    const tail = cipher.final();
+    this.index++;
+    const out: Buffer[] = [];
+    if (body.length) out.push(body);
+    if (tail.length) out.push(tail);
+    out.push(cipher.getAuthTag());
+    return out;
+  }
+
+  /** Forgets the data key (once the last segment is sealed, or on failure). */
+  wipe(): void {
+    this.dataKey.fill(0);
+  }
+}
+
+export class SealStream extends Transform {
+  private readonly sealer: EnvelopeSealer;
+  private readonly segmentSize: number;
+  private readonly pending = new ByteQueue();
+  private readonly hash: Hash = createHash('sha256');
+  private headerSent = false;
+  private digest: string | undefined;
+  /** Plaintext bytes seen so far. */
+  size = 0;
+
+  constructor(keyring: MasterKeyring, options: SealOptions = {}) {
+    super();
+    this.sealer = new EnvelopeSealer(keyring, options);
+    this.segmentSize = this.sealer.segmentSize;
   }
 
   /** SHA-256 of the plaintext, lowercase hex; available once the stream has flushed. */
@@ -197,7 +230,7 @@ export class SealStream extends Transform {
       this.sendHeader();
       this.seal(this.pending.take(this.pending.length), true);
       this.digest = this.hash.digest('hex');
-      this.dataKey.fill(0);
+      this.sealer.wipe();
       callback();
     } catch (error) {
       callback(error as Error);
@@ -205,26 +238,44 @@ export class SealStream extends Transform {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.dataKey.fill(0);
+    this.sealer.wipe();
     callback(error);
   }
 
   private sendHeader(): void {
     if (this.headerSent) return;
     this.headerSent = true;
-    this.push(Buffer.from(this.header));
+    this.push(Buffer.from(this.sealer.header));
   }
 
   private seal(plaintext: Buffer, final: boolean): void {
-    if (this.index >= MAX_SEGMENTS) throw new RangeError('blob too large for one envelope (2^32 segments)');
-    const cipher = createCipheriv('aes-256-gcm', this.dataKey, segmentNonce(this.noncePrefix, this.index, final));
-    cipher.setAAD(this.header);
-    const body = cipher.update(plaintext);
-    const tail = cipher.final();
-    if (body.length) this.push(body);
-    if (tail.length) this.push(tail);
-    this.push(cipher.getAuthTag());
-    this.index++;
+    for (const piece of this.sealer.seal(plaintext, final)) this.push(piece);
+  }
+}
+
+/** A whole buffer sealed at once: the envelope's pieces in order (header, segments, tags) and the plaintext facts. */
+export interface SealedBytes {
+  readonly pieces: Buffer[];
+  readonly envelopeBytes: number;
+  readonly sha256: string;
+  readonly size: number;
+}
+
+/** Seals a buffer synchronously, exactly as SealStream would seal the same bytes. */
+export function sealBytes(keyring: MasterKeyring, plaintext: Buffer, options: SealOptions = {}): SealedBytes {
+  const sealer = new EnvelopeSealer(keyring, options);
+  try {
+    const pieces: Buffer[] = [Buffer.from(sealer.header)];
+    const size = sealer.segmentSize;
+    let offset = 0;
+    // Every full segment with bytes after it is non-final; the rest (possibly empty) is the final one.
+    for (; plaintext.length - offset > size; offset += size) pieces.push(...sealer.seal(plaintext.subarray(offset, offset + size), false));
+    pieces.push(...sealer.seal(plaintext.subarray(offset), true));
+    let envelopeBytes = 0;
+    for (const piece of pieces) envelopeBytes += piece.length;
+    return { pieces, envelopeBytes, sha256: createHash('sha256').update(plaintext).digest('hex'), size: plaintext.length };
+  } finally {
+    sealer.wipe();
   }
 }
 
@@ -264,21 +315,26 @@ export class OpenStream extends Transform {
     }
   }
 
+  /**
+   * A whole envelope in memory opened at once, with the same checks as the stream (IntegrityError on any
+   * alteration): no stream machinery, for blobs read whole.
+   */
+  static openBytes(keyring: MasterKeyring, envelope: Buffer, options: OpenOptions): Buffer {
+    const opener = new OpenStream(keyring, options);
+    const parts: Buffer[] = [];
+    const emit = (plaintext: Buffer) => void parts.push(plaintext);
+    try {
+      opener.consume(envelope, emit);
+      opener.finish(emit);
+    } finally {
+      opener.dataKey?.fill(0);
+    }
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts, opener.size);
+  }
+
   override _transform(chunk: Buffer | string, _encoding: BufferEncoding, callback: TransformCallback): void {
     try {
-      this.pending.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-      if (!this.header) {
-        if (this.pending.length < HEADER_BYTES) return callback();
-        this.readHeader(this.pending.take(HEADER_BYTES));
-      }
-      // A segment is known not to be the last only when more bytes follow it.
-      const stride = this.segmentSize + TAG_BYTES;
-      while (this.pending.length > stride) {
-        const plaintext = this.open(this.pending.take(stride), false);
-        this.hash.update(plaintext);
-        this.size += plaintext.length;
-        this.push(plaintext);
-      }
+      this.consume(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, this.release);
       callback();
     } catch (error) {
       callback(error as Error);
@@ -287,21 +343,45 @@ export class OpenStream extends Transform {
 
   override _flush(callback: TransformCallback): void {
     try {
-      if (!this.header) throw this.fail(`truncated: ${this.pending.length} bytes, shorter than the ${HEADER_BYTES}-byte envelope header`);
-      if (this.pending.length < TAG_BYTES) throw this.fail(`truncated after segment ${this.index - 1}: the final segment is missing`);
-      const plaintext = this.open(this.pending.take(this.pending.length), true);
-      this.hash.update(plaintext);
-      this.size += plaintext.length;
-      const digest = this.hash.digest();
-      if (this.expected && !timingSafeEqual(digest, this.expected)) {
-        throw this.fail(`plaintext SHA-256 is ${digest.toString('hex')}, not the address it is stored under`);
-      }
-      this.dataKey?.fill(0);
-      if (plaintext.length) this.push(plaintext);
+      this.finish(this.release);
       callback();
     } catch (error) {
       callback(error as Error);
     }
+  }
+
+  private readonly release = (plaintext: Buffer): void => void this.push(plaintext);
+
+  /** Takes envelope bytes; releases each segment known not to be the last once it authenticated. */
+  private consume(chunk: Buffer, emit: (plaintext: Buffer) => void): void {
+    this.pending.push(chunk);
+    if (!this.header) {
+      if (this.pending.length < HEADER_BYTES) return;
+      this.readHeader(this.pending.take(HEADER_BYTES));
+    }
+    // A segment is known not to be the last only when more bytes follow it.
+    const stride = this.segmentSize + TAG_BYTES;
+    while (this.pending.length > stride) {
+      const plaintext = this.open(this.pending.take(stride), false);
+      this.hash.update(plaintext);
+      this.size += plaintext.length;
+      emit(plaintext);
+    }
+  }
+
+  /** The end of the envelope: the final segment, then the plaintext digest, before the last bytes are released. */
+  private finish(emit: (plaintext: Buffer) => void): void {
+    if (!this.header) throw this.fail(`truncated: ${this.pending.length} bytes, shorter than the ${HEADER_BYTES}-byte envelope header`);
+    if (this.pending.length < TAG_BYTES) throw this.fail(`truncated after segment ${this.index - 1}: the final segment is missing`);
+    const plaintext = this.open(this.pending.take(this.pending.length), true);
+    this.hash.update(plaintext);
+    this.size += plaintext.length;
+    const digest = this.hash.digest();
+    if (this.expected && !timingSafeEqual(digest, this.expected)) {
+      throw this.fail(`plaintext SHA-256 is ${digest.toString('hex')}, not the address it is stored under`);
+    }
+    this.dataKey?.fill(0);
+    if (plaintext.length) emit(plaintext);
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
@@ -366,19 +446,11 @@ export function createOpenStream(keyring: MasterKeyring, options: OpenOptions): 
 
 /** Seals a whole buffer (small blobs, probes, tests); returns the envelope and the plaintext SHA-256. */
 export async function sealBuffer(keyring: MasterKeyring, plaintext: Buffer, options?: SealOptions): Promise<{ envelope: Buffer; sha256: string }> {
-  const seal = new SealStream(keyring, options);
-  const chunks: Buffer[] = [];
-  await pipeline(Readable.from([plaintext]), seal, async (source: AsyncIterable<Buffer>) => {
-    for await (const chunk of source) chunks.push(chunk);
-  });
-  return { envelope: Buffer.concat(chunks), sha256: seal.sha256() };
+  const sealed = sealBytes(keyring, plaintext, options);
+  return { envelope: Buffer.concat(sealed.pieces, sealed.envelopeBytes), sha256: sealed.sha256 };
 }
 
 /** Opens a whole envelope held in memory; throws IntegrityError like the stream does. */
 export async function openBuffer(keyring: MasterKeyring, envelope: Buffer, options: OpenOptions): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  await pipeline(Readable.from([envelope]), new OpenStream(keyring, options), async (source: AsyncIterable<Buffer>) => {
-    for await (const chunk of source) chunks.push(chunk);
-  });
-  return Buffer.concat(chunks);
+  return OpenStream.openBytes(keyring, envelope, options);
 }

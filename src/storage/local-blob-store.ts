@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
@@ -9,7 +9,7 @@ import { AriadneError, NotFoundError, UnavailableError } from '../core/errors.js
 import { assertSha256, readAll, shardedKey } from './blob-store.js';
 import type { BlobStore, PutResult } from './blob-store.js';
 import { OpenStream } from './envelope.js';
-import { sealToFile } from './seal-to-file.js';
+import { sealToFile, shaMismatch } from './seal-to-file.js';
 import type { MasterKeyring } from './master-key.js';
 import { describeError, errnoCode, syncDirectory } from './fs-util.js';
 import { DEFAULT_STALE_TEMP_MS, removeStaleTempFiles, tempFileName } from './temp-files.js';
@@ -25,6 +25,10 @@ export interface LocalBlobStoreOptions {
 }
 
 const READ_CHUNK_BYTES = 1024 * 1024;
+/** Blobs up to this size are read whole by getBuffer and opened in one call; larger ones stream. */
+const WHOLE_READ_BYTES = 64 * 1024 * 1024;
+/** Shard directories remembered as existing (two hex levels: at most 65,536 of them). */
+const MAX_KNOWN_DIRS = 65_536;
 /** Filesystems without hard links answer one of these; the store then falls back to check-then-rename. */
 const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK']);
 
@@ -46,6 +50,7 @@ export class LocalBlobStore implements BlobStore {
   private readonly keyring: MasterKeyring;
   private readonly segmentSizeLog2: number | undefined;
   private closed = false;
+  private readonly knownDirs = new Set<string>();
 
   private constructor(options: LocalBlobStoreOptions, root: string, staleTempFilesRemoved: number) {
     this.root = root;
@@ -76,6 +81,13 @@ export class LocalBlobStore implements BlobStore {
   async put(source: Readable | Buffer, options: { expectedSha256?: string } = {}): Promise<PutResult> {
     this.assertOpen();
     if (options.expectedSha256 !== undefined) assertSha256(options.expectedSha256, 'expectedSha256');
+    // Bytes in memory that are already stored (a rendition seen before, a preview that is the original itself) cost
+    // one digest and one stat, not an encryption, a write and two fsyncs.
+    if (Buffer.isBuffer(source)) {
+      const sha256 = createHash('sha256').update(source).digest('hex');
+      if (options.expectedSha256 !== undefined && options.expectedSha256 !== sha256) throw shaMismatch(options.expectedSha256, sha256);
+      if (await exists(this.blobPath(sha256))) return { sha256, size: source.length, created: false };
+    }
     const tmpPath = join(this.tmpDir, tempFileName());
     try {
       const sealed = await sealToFile(source, tmpPath, this.keyring, {
@@ -96,9 +108,18 @@ export class LocalBlobStore implements BlobStore {
   /** Moves a finished temporary file to its address; false when a blob was already there. */
   private async publish(tmpPath: string, finalPath: string): Promise<boolean> {
     const dir = dirname(finalPath);
-    const firstCreated = await mkdir(dir, { recursive: true, mode: 0o700 });
+    // Shard directories, once made or seen, are remembered: no mkdir call per put. Should one vanish (removed by
+    // hand), the link fails with ENOENT and the directory is made again.
+    let firstCreated = this.knownDirs.has(dir) ? undefined : await this.makeDir(dir);
     try {
-      await link(tmpPath, finalPath);
+      try {
+        await link(tmpPath, finalPath);
+      } catch (error) {
+        if (errnoCode(error) !== 'ENOENT' || !this.knownDirs.has(dir)) throw error;
+        this.knownDirs.delete(dir);
+        firstCreated = await this.makeDir(dir);
+        await link(tmpPath, finalPath);
+      }
     } catch (error) {
       const code = errnoCode(error);
       if (code === 'EEXIST') return false;
@@ -116,6 +137,13 @@ export class LocalBlobStore implements BlobStore {
     }
     await Promise.all(dirs.map((d) => syncDirectory(d)));
     return true;
+  }
+
+  private async makeDir(dir: string): Promise<string | undefined> {
+    const firstCreated = await mkdir(dir, { recursive: true, mode: 0o700 });
+    if (this.knownDirs.size >= MAX_KNOWN_DIRS) this.knownDirs.clear();
+    this.knownDirs.add(dir);
+    return firstCreated;
   }
 
   async get(sha256: string): Promise<Readable> {
@@ -136,7 +164,18 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async getBuffer(sha256: string): Promise<Buffer> {
-    return readAll(await this.get(sha256));
+    this.assertOpen();
+    const path = this.blobPath(sha256);
+    let envelope: Buffer;
+    try {
+      // Whole-blob reads (renditions, images for ingest) open in one call; a large blob streams instead.
+      if ((await stat(path)).size > WHOLE_READ_BYTES) return readAll(await this.get(sha256));
+      envelope = await readFile(path);
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') throw new NotFoundError(`blob ${sha256} not found`, { sha256 });
+      throw this.wrap(error, 'get');
+    }
+    return OpenStream.openBytes(this.keyring, envelope, { blob: sha256, expectedSha256: sha256 });
   }
 
   async has(sha256: string): Promise<boolean> {

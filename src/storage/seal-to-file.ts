@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 
 import { InvalidError } from '../core/errors.js';
 import { toReadable } from './blob-store.js';
-import { SealStream } from './envelope.js';
+import { SealStream, sealBytes } from './envelope.js';
 import type { MasterKeyring } from './master-key.js';
 
 export interface SealedFile {
@@ -17,6 +17,9 @@ export interface SealedFile {
   /** Envelope bytes written to the file. */
   envelopeBytes: number;
 }
+
+/** Buffers up to this size are sealed whole (sealBufferToFile); larger ones stream, so memory stays bounded. */
+const WHOLE_BUFFER_BYTES = 16 * 1024 * 1024;
 
 /** Writes are coalesced into writev calls of about this size (the sealer emits each segment and its tag apart). */
 const WRITE_BATCH_BYTES = 1024 * 1024;
@@ -32,6 +35,7 @@ export async function sealToFile(
   keyring: MasterKeyring,
   options: { expectedSha256?: string; segmentSizeLog2?: number } = {},
 ): Promise<SealedFile> {
+  if (Buffer.isBuffer(source) && source.length <= WHOLE_BUFFER_BYTES) return sealBufferToFile(source, path, keyring, options);
   let handle: FileHandle | undefined;
   try {
     handle = await open(path, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
@@ -45,18 +49,48 @@ export async function sealToFile(
     await handle.close();
     handle = undefined;
     const sha256 = seal.sha256();
-    if (options.expectedSha256 !== undefined && options.expectedSha256 !== sha256) {
-      throw new InvalidError(`content SHA-256 is ${sha256}, expected ${options.expectedSha256}; nothing was stored`, {
-        expectedSha256: options.expectedSha256,
-        actualSha256: sha256,
-      });
-    }
+    if (options.expectedSha256 !== undefined && options.expectedSha256 !== sha256) throw shaMismatch(options.expectedSha256, sha256);
     return { sha256, size: seal.size, envelopeBytes };
   } catch (error) {
     await handle?.close().catch(() => undefined);
     await unlink(path).catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * A buffer in memory (renditions, small uploads) sealed at once, checked against `expectedSha256` before any file
+ * exists, and written with one writev: no stream machinery, which costs more than the encryption for small blobs.
+ */
+async function sealBufferToFile(
+  source: Buffer,
+  path: string,
+  keyring: MasterKeyring,
+  options: { expectedSha256?: string; segmentSizeLog2?: number },
+): Promise<SealedFile> {
+  const sealed = sealBytes(keyring, source, { segmentSizeLog2: options.segmentSizeLog2 });
+  if (options.expectedSha256 !== undefined && options.expectedSha256 !== sealed.sha256) throw shaMismatch(options.expectedSha256, sealed.sha256);
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(path, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
+    for (let buffers = sealed.pieces; buffers.length; ) {
+      const { bytesWritten } = await handle.writev(buffers);
+      buffers = dropWritten(buffers, bytesWritten);
+    }
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    return { sha256: sealed.sha256, size: sealed.size, envelopeBytes: sealed.envelopeBytes };
+  } catch (error) {
+    await handle?.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The error of a put whose bytes are not the ones the caller expected. */
+export function shaMismatch(expected: string, actual: string): InvalidError {
+  return new InvalidError(`content SHA-256 is ${actual}, expected ${expected}; nothing was stored`, { expectedSha256: expected, actualSha256: actual });
 }
 
 async function writeBatched(handle: FileHandle, chunks: AsyncIterable<Buffer>): Promise<number> {

@@ -83,8 +83,18 @@ describe('the preview of a JPEG', () => {
     expect((await sharp(t.thumbnail).metadata()).channels).toBe(1);
   });
 
+  it('is the stripped original up to 2048 px (losslessPreviewMax), past the 1280 px of re-encoded previews', async () => {
+    const mid = await (await picture(1600, 1000)).jpeg().withExif(EXIF).toBuffer();
+    const t = await makeThumbnails(await decoded(mid), { previewFormat: 'jpeg', sourceJpeg: mid });
+    expect(t.preview.equals(stripJpegMetadata(mid)!.bytes)).toBe(true);
+    expect([t.previewWidth, t.previewHeight]).toEqual([1600, 1000]);
+    const capped = await makeThumbnails(await decoded(mid), { previewFormat: 'jpeg', sourceJpeg: mid, losslessPreviewMax: 1280 });
+    expect([capped.previewWidth, capped.previewHeight]).toEqual([1280, 800]);
+    expect(await extractExif(capped.preview)).toBeNull();
+  });
+
   it('is re-encoded when the image must be reduced or turned', async () => {
-    const large = await (await picture(1600, 1000)).jpeg().toBuffer();
+    const large = await (await picture(2400, 1500)).jpeg().toBuffer();
     const reduced = await makeThumbnails(await decoded(large), { previewFormat: 'jpeg', sourceJpeg: large });
     expect([reduced.previewWidth, reduced.previewHeight]).toEqual([1280, 800]);
 

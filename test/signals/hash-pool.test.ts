@@ -72,6 +72,20 @@ describe('HashPool', () => {
     expect(result.pdqDihedral).toBeUndefined();
   });
 
+  it('moves a handed-over buffer that fills its memory, and copies one that does not', async () => {
+    const bytes = readFileSync(files[1]);
+    const expected = await pool.hashBuffer(bytes);
+    const owned = new Uint8Array(new ArrayBuffer(bytes.length));
+    owned.set(bytes);
+    await expect(pool.hashBuffer(owned, {}, true)).resolves.toEqual(expected);
+    expect(owned.byteLength).toBe(0); // detached: it moved to the worker
+    const framed = new Uint8Array(bytes.length + 10);
+    framed.set(bytes, 5);
+    const view = framed.subarray(5, 5 + bytes.length);
+    await expect(pool.hashBuffer(view, {}, true)).resolves.toEqual(expected);
+    expect(view.byteLength).toBe(bytes.length); // shared memory: copied, still usable
+  });
+
   it('reports missing and unreadable files as typed errors, and corrupt images as imageError', async () => {
     await expect(pool.hashFile(join(dir, 'missing.jpg'))).rejects.toBeInstanceOf(NotFoundError);
     const sub = join(dir, 'a-folder');
@@ -85,6 +99,27 @@ describe('HashPool', () => {
     expect(result).toMatchObject({ mime: 'image/jpeg', pdq: null, quality: null });
     expect(result.imageError).toMatch(/cannot decode image/);
     expect(result.sha256).toBe(cryptoDigestsOf(jpeg.subarray(0, jpeg.length >> 1)).sha256);
+  });
+
+  it('gives the same answers and errors with blocking reads (as the workers read)', async () => {
+    const blocking = new FileHasher({ blockingReads: true });
+    const plain = new FileHasher();
+    for (const file of files) expect(await blocking.hashFile(file, { dihedral: true })).toEqual(await plain.hashFile(file, { dihedral: true }));
+    await expect(blocking.hashFile(join(dir, 'missing.jpg'))).rejects.toBeInstanceOf(NotFoundError);
+    await expect(blocking.hashFile(dir)).rejects.toThrow(/not a regular file/);
+  });
+
+  it('extracts renditions, sending no preview back when the file itself is the preview', async () => {
+    const plain = await syntheticJpeg(400, 300, 21);
+    const hasher = new FileHasher();
+    const own = await hasher.hashBytes(plain, { extract: true });
+    expect(own.renditions?.preview).toBeNull();
+    expect((await sharp(Buffer.from(own.renditions!.thumbnail)).metadata()).channels).toBe(1);
+    const tagged = await sharp(plain).withExif({ IFD0: { Make: 'Testcam', Model: 'T1' } }).jpeg().toBuffer();
+    const stripped = await hasher.hashBytes(tagged, { extract: true });
+    expect(stripped.renditions?.preview).not.toBeNull();
+    expect(stripped.renditions!.preview!.length).toBeLessThan(tagged.length);
+    expect(stripped.exif?.make).toBe('Testcam');
   });
 
   it('uses the sibling worker when running compiled code', () => {
@@ -109,6 +144,39 @@ describe('HashPool', () => {
     } finally {
       await dying.close();
     }
+  });
+
+  it('holds two tasks per worker by default, and a dying worker fails every task it held', async () => {
+    const script = join(dir, 'slow-worker.mjs');
+    writeFileSync(
+      script,
+      `import { parentPort } from 'node:worker_threads';
+       let held = 0, most = 0;
+       parentPort.on('message', (m) => {
+         if (m.source.path.endsWith('die')) process.exit(4);
+         held++; most = Math.max(most, held);
+         setTimeout(() => { held--; parentPort.postMessage({ id: m.id, ok: true, result: { size: most } }); }, 30);
+       });`,
+    );
+    const slow = new HashPool({ size: 1, workerUrl: pathToFileURL(script) });
+    try {
+      const sizes = (await Promise.all(Array.from({ length: 6 }, (_, i) => slow.hashFile(join(dir, `f${i}`))))).map((r) => r.size);
+      expect(Math.max(...sizes)).toBe(2);
+      const held = [slow.hashFile(join(dir, 'a')), slow.hashFile(join(dir, 'die'))];
+      await expect(held[0]).rejects.toThrow(/hash worker failed: exited with code 4/);
+      await expect(held[1]).rejects.toThrow(/hash worker failed: exited with code 4/);
+      await expect(slow.hashFile(join(dir, 'after'))).resolves.toEqual({ size: 1 });
+    } finally {
+      await slow.close();
+    }
+    const single = new HashPool({ size: 1, workerUrl: pathToFileURL(script), tasksPerWorker: 1 });
+    try {
+      const sizes = (await Promise.all(Array.from({ length: 4 }, (_, i) => single.hashFile(join(dir, `g${i}`))))).map((r) => r.size);
+      expect(Math.max(...sizes)).toBe(1);
+    } finally {
+      await single.close();
+    }
+    expect(() => new HashPool({ size: 1, tasksPerWorker: 0 })).toThrow(InvalidError);
   });
 
   it('runs many tasks through a small pool and refuses work once closed', async () => {

@@ -1,11 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
 import { describe, expect, it } from 'vitest';
 
 import { IntegrityError } from '../../src/core/errors.js';
 import {
   HEADER_BYTES,
   OpenStream,
+  SealStream,
   TAG_BYTES,
   envelopeSize,
   openBuffer,
@@ -78,6 +82,33 @@ describe('envelope', () => {
     const { released, error } = await openCollecting(envelope, sha256, size < 2 * SEG ? 1 : 777);
     expect(error).toBeUndefined();
     expect(released.equals(plaintext)).toBe(true);
+  });
+
+  it.each([0, SEG, SEG + 1, 3 * SEG + 17])('seals %i bytes streamed in odd chunks to the same layout as a whole buffer', async (size) => {
+    const plaintext = randomBytes(size);
+    const stream = new SealStream(keyring, { segmentSizeLog2: LOG2 });
+    const chunks: Buffer[] = [];
+    const pieces = Array.from({ length: Math.ceil(size / 1000) }, (_, i) => plaintext.subarray(i * 1000, i * 1000 + 1000));
+    await pipeline(Readable.from(pieces), stream, async (source: AsyncIterable<Buffer>) => {
+      for await (const chunk of source) chunks.push(chunk);
+    });
+    const streamed = Buffer.concat(chunks);
+    const whole = await sealBuffer(keyring, plaintext, { segmentSizeLog2: LOG2 });
+    expect(stream.sha256()).toBe(whole.sha256);
+    expect(streamed.length).toBe(whole.envelope.length);
+    expect((await openBuffer(keyring, streamed, { blob: whole.sha256, expectedSha256: whole.sha256 })).equals(plaintext)).toBe(true);
+  });
+
+  it('opens a whole envelope at once with the same checks as the stream', async () => {
+    const { plaintext, envelope, sha256 } = await sealed(3 * SEG + 5);
+    expect(OpenStream.openBytes(keyring, envelope, { blob: sha256, expectedSha256: sha256 }).equals(plaintext)).toBe(true);
+    const open = (bytes: Buffer) => () => OpenStream.openBytes(keyring, bytes, { blob: sha256, expectedSha256: sha256 });
+    expect(open(flip(envelope, HEADER_BYTES + STRIDE + 3))).toThrow(IntegrityError);
+    expect(open(flip(envelope, envelope.length - 1))).toThrow(/failed authentication/);
+    expect(open(envelope.subarray(0, HEADER_BYTES + STRIDE))).toThrow(IntegrityError);
+    expect(open(envelope.subarray(0, 20))).toThrow(/shorter than the/);
+    const other = await sealed(100);
+    expect(() => OpenStream.openBytes(keyring, other.envelope, { blob: sha256, expectedSha256: sha256 })).toThrow(/not the address it is stored under/);
   });
 
   it('writes no plaintext and uses a fresh data key per object', async () => {

@@ -78,6 +78,17 @@ describe('LocalBlobStore', () => {
     }
   });
 
+  it('makes a shard directory again when it was removed by hand after a put', async () => {
+    const root = await freshRoot();
+    const store = await LocalBlobStore.open({ root, keyring: createKeyring(generateMasterKey()) });
+    const first = await store.put(Buffer.from('first blob'));
+    await rm(join(root, first.sha256.slice(0, 2)), { recursive: true });
+    const again = await store.put(Buffer.from('first blob'));
+    expect(again.created).toBe(true);
+    expect((await store.getBuffer(first.sha256)).toString()).toBe('first blob');
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+  });
+
   it('reports exactly one creation among concurrent puts of the same bytes', async () => {
     const root = await freshRoot();
     const store = await LocalBlobStore.open({ root, keyring: createKeyring(generateMasterKey()) });

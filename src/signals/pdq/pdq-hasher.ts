@@ -67,6 +67,8 @@ export class PdqHasher {
   private readonly columnSums: Float32Array;
   private readonly columnBlock: number;
   private readonly decimated = new Float32Array(64 * 64);
+  private readonly columnsSampled = new Int32Array(64);
+  private sampledWidth = -1;
   private readonly dctRows = new Float32Array(16 * 64);
   private readonly dctOut = new Float32Array(16 * 16);
   private readonly transformed = new Float32Array(16 * 16);
@@ -146,8 +148,8 @@ export class PdqHasher {
     const rows = start === 0 && image.data.length === length ? image.data : image.data.subarray(start, start + length);
     wasm.bytes.set(rows, layout.pixels);
     wasm.luma(layout.pixels + box.left * image.channels, rowBytes, width, height, image.channels, layout.buffer1);
-    wasm.jarosz(layout, width, height, jaroszWindowSize(width), jaroszWindowSize(height));
-    return this.finish(wasm.floats, layout.buffer1 >> 2, width, height, dihedral);
+    const filtered = wasm.jarosz(layout, width, height, jaroszWindowSize(width), jaroszWindowSize(height), this.sampleColumns(width));
+    return this.finish(wasm.floats, filtered.base, width, height, dihedral, filtered.stride);
   }
 
   /** Two passes of the box filter along rows then columns, in place (via the scratch buffer). */
@@ -160,9 +162,21 @@ export class PdqHasher {
     }
   }
 
-  /** Decimation, quality, DCT and thresholds on the filtered image (which starts at index `base` of `luma`). */
-  private finish(luma: Float32Array, base: number, width: number, height: number, dihedral: boolean): PdqHashResult {
-    this.decimate(luma, base, width, height);
+  /** The 64 columns decimation samples from an image `width` wide: floor((j + 0.5) W / 64). */
+  private sampleColumns(width: number): Int32Array {
+    if (this.sampledWidth !== width) {
+      for (let j = 0; j < 64; j++) this.columnsSampled[j] = Math.floor(((j + 0.5) * width) / 64);
+      this.sampledWidth = width;
+    }
+    return this.columnsSampled;
+  }
+
+  /**
+   * Decimation, quality, DCT and thresholds on the filtered image (which starts at index `base` of `luma`). With
+   * `stride` 64 (narrower than `width`) the image holds the 64 sampled columns only.
+   */
+  private finish(luma: Float32Array, base: number, width: number, height: number, dihedral: boolean, stride = width): PdqHashResult {
+    this.decimate(luma, base, width, height, stride);
     const quality = this.quality();
     this.dct64To16();
     const hash = new Uint8Array(HASH256_BYTES);
@@ -195,12 +209,16 @@ export class PdqHasher {
     }
   }
 
-  /** A[i][j] = F[floor((i + 0.5) H / 64)][floor((j + 0.5) W / 64)], index arithmetic in double. */
-  private decimate(input: Float32Array, base: number, width: number, height: number): void {
+  /**
+   * A[i][j] = F[floor((i + 0.5) H / 64)][floor((j + 0.5) W / 64)], index arithmetic in double. When `stride` is
+   * under `width`, F holds only the sampled columns, in order.
+   */
+  private decimate(input: Float32Array, base: number, width: number, height: number, stride: number): void {
     const out = this.decimated;
+    const compact = stride < width;
     for (let i = 0; i < 64; i++) {
-      const row = base + Math.floor(((i + 0.5) * height) / 64) * width;
-      for (let j = 0; j < 64; j++) out[i * 64 + j] = input[row + Math.floor(((j + 0.5) * width) / 64)];
+      const row = base + Math.floor(((i + 0.5) * height) / 64) * stride;
+      for (let j = 0; j < 64; j++) out[i * 64 + j] = input[row + (compact ? j : Math.floor(((j + 0.5) * width) / 64))];
     }
   }
 

@@ -135,12 +135,28 @@ export class WasmKernels {
     this.exports.cols(input, output, width, height, window, sums);
   }
 
-  /** Two passes of rows then columns; the result ends in buffer1 (which holds the luminance on entry). */
-  jarosz(layout: WasmLayout, width: number, height: number, rowWindow: number, columnWindow: number): void {
-    for (let pass = 0; pass < 2; pass++) {
-      this.exports.rows(layout.buffer1, layout.buffer2, width, height, rowWindow);
+  /**
+   * Two passes of rows then columns over the luminance in buffer1. `columns` are the image columns decimation will
+   * read: the last column pass runs on those alone, gathered side by side, since a column's vertical running sum
+   * never looks at another column (the same float operations in the same order, so the same values). Returns where
+   * the filtered image starts (a float index) and its row length: `width` with every column when `columns` is
+   * absent, `columns.length` otherwise.
+   */
+  jarosz(layout: WasmLayout, width: number, height: number, rowWindow: number, columnWindow: number, columns?: Int32Array): { base: number; stride: number } {
+    this.exports.rows(layout.buffer1, layout.buffer2, width, height, rowWindow);
+    this.exports.cols(layout.buffer2, layout.buffer1, width, height, columnWindow, layout.sums);
+    this.exports.rows(layout.buffer1, layout.buffer2, width, height, rowWindow);
+    if (!columns || columns.length >= width) {
       this.exports.cols(layout.buffer2, layout.buffer1, width, height, columnWindow, layout.sums);
+      return { base: layout.buffer1 >> 2, stride: width };
     }
+    const f = this.floats;
+    const n = columns.length;
+    for (let y = 0, from = layout.buffer2 >> 2, to = layout.buffer1 >> 2; y < height; y++, from += width, to += n) {
+      for (let j = 0; j < n; j++) f[to + j] = f[from + columns[j]];
+    }
+    this.exports.cols(layout.buffer1, layout.buffer2, n, height, columnWindow, layout.sums);
+    return { base: layout.buffer2 >> 2, stride: n };
   }
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import crypto from 'node:crypto';
 
 /**
  * One entry of an exchanged hash set, whatever format it came in: its hashes (hex, lower case) and what the
@@ -135,5 +135,9 @@ export function hasHash(e: ExchangeEntry): boolean {
  * the first 16 bytes of SHA-256 of `md5:sha1:sha256:pdq`, which keeps the unique index small.
  */
 export function entryKey(e: ExchangeEntry): string {
-  return createHash('sha256').update(`${e.md5 ?? ''}:${e.sha1 ?? ''}:${e.sha256 ?? ''}:${e.pdq ?? ''}`).digest().subarray(0, 16).toString('base64url');
+  return sha256(`${e.md5 ?? ''}:${e.sha1 ?? ''}:${e.sha256 ?? ''}:${e.pdq ?? ''}`).toString('base64url', 0, 16);
 }
+
+/** One-shot SHA-256 (`crypto.hash`, Node >= 20.12, skips a Hash object per call; createHash before). */
+const sha256: (text: string) => Buffer =
+  typeof crypto.hash === 'function' ? (text) => crypto.hash('sha256', text, 'buffer') : (text) => crypto.createHash('sha256').update(text).digest();

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { formatHash256 } from '../core/hash256.js';
-import type { ExchangeEntry, ExchangeFormat, ExchangeRecord } from './entry.js';
+import type { ExchangeEntry, ExchangeFormat, ExchangeProblem, ExchangeRecord } from './entry.js';
 import { ICSE_HEADER, icseRow, readIcseCsv } from './icse-csv.js';
 import { pdqCsvRow, PDQ_CSV_HEADER, readPdqList } from './pdq-list.js';
 import { readVics, VICS_CLOSE, VICS_OPEN, vicsMediaJson, type VicsHeader } from './vics.js';
@@ -13,19 +13,55 @@ export function describeFormat(format: ExchangeFormat): string {
   return format === 'vics' ? 'VICS JSON file' : format === 'icse' ? 'ICSE hash export' : 'PDQ list';
 }
 
-/** The records of a file in any supported format. */
-export async function* readRecords(format: ExchangeFormat, input: Readable, onVicsHeader: (h: VicsHeader) => void): AsyncGenerator<ExchangeRecord> {
+/**
+ * The records of a file in any supported format, after the first `skip` (those are still read, for structure, but
+ * VICS records among them are not materialised).
+ */
+export async function* readRecords(format: ExchangeFormat, input: Readable, onVicsHeader: (h: VicsHeader) => void, skip = 0): AsyncGenerator<ExchangeRecord> {
+  let index = 0;
   if (format === 'vics') {
-    for await (const event of readVics(input)) {
+    for await (const event of readVics(input, undefined, { materialise: (record) => record >= skip })) {
       if (event.type === 'header') onVicsHeader(event.header);
-      else yield event;
+      else if (index++ >= skip && event.type === 'record') yield event;
     }
     return;
   }
-  if (format === 'icse') {
-    yield* readIcseCsv(input);
-    return;
-  }
+  for await (const r of format === 'icse' ? readIcseCsv(input) : pdqRecords(input)) if (index++ >= skip) yield r;
+}
+
+export interface RecordCheck {
+  /** Records in the file, well-formed or not. */
+  readonly records: number;
+  /** Whether at least one record could be read. */
+  readonly anyGood: boolean;
+  /** The first record that could not be read, while none could. */
+  readonly firstProblem: ExchangeProblem | null;
+}
+
+/**
+ * Reads a whole file for its structure and record count, as an import's first pass does: structural errors throw
+ * as when importing. Once one record has been read well, VICS records are only checked for structure, not built.
+ */
+export async function checkRecords(format: ExchangeFormat, input: Readable, onVicsHeader: (h: VicsHeader) => void): Promise<RecordCheck> {
+  let records = 0;
+  let anyGood = false;
+  let firstProblem: ExchangeProblem | null = null;
+  const note = (r: ExchangeRecord) => {
+    records++;
+    if (r.ok) anyGood = true;
+    else firstProblem ??= r.problem;
+  };
+  if (format === 'vics') {
+    for await (const event of readVics(input, undefined, { materialise: () => !anyGood })) {
+      if (event.type === 'header') onVicsHeader(event.header);
+      else if (event.type === 'unread') records++;
+      else note(event);
+    }
+  } else for await (const r of format === 'icse' ? readIcseCsv(input) : pdqRecords(input)) note(r);
+  return { records, anyGood, firstProblem: anyGood ? null : firstProblem };
+}
+
+async function* pdqRecords(input: Readable): AsyncGenerator<ExchangeRecord> {
   for await (const r of readPdqList(input)) {
     if (!r.ok) {
       yield r;
@@ -52,7 +88,8 @@ export async function writeEntries(format: ExchangeFormat, pages: AsyncIterable<
     const parts: string[] = [];
     for (const e of page) {
       if (format === 'vics') {
-        parts.push(first ? vicsMediaJson(e, count + 1) : `,\n${vicsMediaJson(e, count + 1)}`);
+        if (!first) parts.push(',\n');
+        parts.push(vicsMediaJson(e, count + 1));
         first = false;
       } else if (format === 'icse') parts.push(icseRow(e));
       else if (e.pdq !== null) parts.push(pdqCsvRow(e.pdq, e.pdqQuality, e.label ?? e.series));

@@ -35,7 +35,19 @@ export interface VicsHeader {
   readonly version: string | null;
 }
 
-export type VicsEvent = { readonly type: 'header'; readonly header: VicsHeader } | ({ readonly type: 'record' } & ExchangeRecord);
+/**
+ * `unread`: a media record checked for structure (nesting, size) but not materialised or mapped, because the reader
+ * was told so (`VicsReadOptions`); it counts as a record and says nothing about its fields.
+ */
+export type VicsEvent = { readonly type: 'header'; readonly header: VicsHeader } | ({ readonly type: 'record' } & ExchangeRecord) | { readonly type: 'unread' };
+
+export interface VicsReadOptions {
+  /**
+   * Asked as each media record starts, with its 0-based position in the file: false reads it for structure only and
+   * reports it as `unread`. (Asked while reading ahead of the events consumed.)
+   */
+  readonly materialise?: (record: number) => boolean;
+}
 
 export const VICS_LIMITS = { maxDepth: 64, maxStringLength: 1 << 20 } as const;
 /** Values in one media record (its files, hashes, EXIF fields and tags together). */
@@ -67,10 +79,13 @@ class VicsSink implements JsonSink {
   private recordValues = 0;
   private sawValue = false;
   private records = 0;
+  /** Whether the current media record is being built (else only checked). */
+  private building = true;
 
   constructor(
     private readonly line: () => number,
     private readonly what: string,
+    private readonly materialise: (record: number) => boolean = () => true,
   ) {}
 
   private fail(message: string): never {
@@ -115,10 +130,15 @@ class VicsSink implements JsonSink {
     if (role === R.Case && array) this.fail('each case in "value" must be an object');
     let container: Container | null = null;
     if (role === R.Build) {
-      if (this.isRecordStart()) this.recordValues = 0;
+      if (this.isRecordStart()) {
+        this.recordValues = 0;
+        this.building = this.materialise(this.records);
+      }
       this.count();
-      container = array ? [] : {};
-      this.attach(container);
+      if (this.building) {
+        container = array ? [] : {};
+        this.attach(container);
+      }
     }
     this.frames.push({ role, container, key: null });
   }
@@ -139,7 +159,13 @@ class VicsSink implements JsonSink {
     const frame = this.frames.pop();
     if (frame === undefined) return;
     if (frame.role === R.Root && !this.sawValue) this.fail(this.header === null ? 'not a VICS file: no "odata.metadata" naming #Media or #Cases' : 'no "value" array');
-    if (frame.role === R.Build && this.isRecordStart()) this.record(frame.container);
+    if (frame.role === R.Build && this.isRecordStart()) {
+      if (this.building) this.record(frame.container);
+      else {
+        this.records++;
+        this.out.push(UNREAD);
+      }
+    }
   }
 
   private record(value: unknown): void {
@@ -190,10 +216,12 @@ class VicsSink implements JsonSink {
         return;
       }
       this.count();
-      this.attach(value);
+      if (this.building) this.attach(value);
     }
   }
 }
+
+const UNREAD: VicsEvent = { type: 'unread' };
 
 function parseMetadata(value: unknown, fail: (m: string) => never): VicsHeader {
   if (typeof value !== 'string') return fail('not a VICS file: "odata.metadata" is not text');
@@ -216,10 +244,10 @@ function sniff(text: string, what: string): void {
  * Streams a VICS file: first a header event (before any record), then one event per media record. Structural
  * errors throw InvalidError; a record with a bad field is reported as a problem and reading goes on.
  */
-export async function* readVics(input: Readable, what = 'the VICS file'): AsyncGenerator<VicsEvent> {
+export async function* readVics(input: Readable, what = 'the VICS file', options: VicsReadOptions = {}): AsyncGenerator<VicsEvent> {
   const decoder = new StringDecoder('utf8');
   let tokenizer: JsonTokenizer | undefined = undefined;
-  const sink: VicsSink = new VicsSink(() => tokenizer?.line ?? 1, what);
+  const sink: VicsSink = new VicsSink(() => tokenizer?.line ?? 1, what, options.materialise);
   tokenizer = new JsonTokenizer(sink, VICS_LIMITS, what);
   let sniffed = '';
   let checked = false;
@@ -336,23 +364,32 @@ const VICS_CONTEXT = 'http://github.com/ICMEC/ProjectVic/DataModels/2.0.xml/CUST
 export const VICS_OPEN = `{"odata.metadata":${JSON.stringify(VICS_CONTEXT)},"value":[`;
 export const VICS_CLOSE = ']}\n';
 
-/** One media record as VICS 2.0 JSON (fields that are unknown are left out). */
+/**
+ * One media record as VICS 2.0 JSON (fields that are unknown are left out). Written as text directly (exports write
+ * millions): the same text as JSON.stringify of the record object with its keys in this order, every string escaped.
+ */
 export function vicsMediaJson(e: ExchangeEntry, fallbackId: number): string {
-  const o: Record<string, unknown> = { MediaID: e.mediaRef !== null && /^\d{1,15}$/.test(e.mediaRef) ? Number(e.mediaRef) : e.mediaRef ?? fallbackId };
-  if (e.md5 !== null) o.MD5 = e.md5.toUpperCase();
-  if (e.sha1 !== null) o.SHA1 = e.sha1.toUpperCase();
-  if (e.sha256 !== null) o.SHA256 = e.sha256.toUpperCase();
-  if (e.photoDna !== null) o.PhotoDNA = e.photoDna;
-  if (e.category !== null) o.Category = e.category;
-  if (e.victimIdentified !== null) o.VictimIdentified = e.victimIdentified;
-  if (e.offenderIdentified !== null) o.OffenderIdentified = e.offenderIdentified;
-  if (e.distributed !== null) o.IsDistributed = e.distributed;
-  if (e.baseline !== null) o.Baseline = e.baseline;
-  if (e.series !== null) o.Series = e.series;
-  if (e.tags.length > 0) o.Tags = e.tags;
-  if (e.mediaType !== null) o.MediaType = e.mediaType;
-  if (e.fileName !== null) o.MediaFiles = [{ FileName: e.fileName }];
-  const alt = [...(e.pdq !== null ? [{ HashName: 'PDQ', HashValue: e.pdq }] : []), ...e.altHashes.map((h) => ({ HashName: h.name, HashValue: h.value }))];
-  if (alt.length > 0) o.AlternativeHashes = alt;
-  return JSON.stringify(o);
+  const ref = e.mediaRef;
+  let s = `{"MediaID":${ref === null ? String(fallbackId) : MEDIA_NUMBER.test(ref) ? String(Number(ref)) : JSON.stringify(ref)}`;
+  if (e.md5 !== null) s += `,"MD5":${JSON.stringify(e.md5.toUpperCase())}`;
+  if (e.sha1 !== null) s += `,"SHA1":${JSON.stringify(e.sha1.toUpperCase())}`;
+  if (e.sha256 !== null) s += `,"SHA256":${JSON.stringify(e.sha256.toUpperCase())}`;
+  if (e.photoDna !== null) s += `,"PhotoDNA":${JSON.stringify(e.photoDna)}`;
+  if (e.category !== null) s += `,"Category":${JSON.stringify(e.category)}`;
+  if (e.victimIdentified !== null) s += `,"VictimIdentified":${e.victimIdentified ? 'true' : 'false'}`;
+  if (e.offenderIdentified !== null) s += `,"OffenderIdentified":${e.offenderIdentified ? 'true' : 'false'}`;
+  if (e.distributed !== null) s += `,"IsDistributed":${e.distributed ? 'true' : 'false'}`;
+  if (e.baseline !== null) s += `,"Baseline":${e.baseline ? 'true' : 'false'}`;
+  if (e.series !== null) s += `,"Series":${JSON.stringify(e.series)}`;
+  if (e.tags.length > 0) s += `,"Tags":${JSON.stringify(e.tags)}`;
+  if (e.mediaType !== null) s += `,"MediaType":${JSON.stringify(e.mediaType)}`;
+  if (e.fileName !== null) s += `,"MediaFiles":[{"FileName":${JSON.stringify(e.fileName)}}]`;
+  if (e.pdq !== null || e.altHashes.length > 0) {
+    const alt = [...(e.pdq !== null ? [{ HashName: 'PDQ', HashValue: e.pdq }] : []), ...e.altHashes.map((h) => ({ HashName: h.name, HashValue: h.value }))];
+    s += `,"AlternativeHashes":${JSON.stringify(alt)}`;
+  }
+  return `${s}}`;
 }
+
+/** A media reference written as a JSON number (as it was read). */
+const MEDIA_NUMBER = /^\d{1,15}$/;

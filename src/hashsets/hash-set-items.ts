@@ -1,37 +1,71 @@
 import type { HashSetItemsTable } from '../db/schema.js';
-import { entryKey, type ExchangeEntry } from '../exchange/entry.js';
+import type { ExchangeEntry } from '../exchange/entry.js';
 
 /** Rows of `hash_set_items` (what a set's entry says beyond its hashes) to and from exchange entries. */
 
-export function toItemRow(setId: number, e: ExchangeEntry, now: number): Omit<HashSetItemsTable, 'id'> {
-  const b = (v: boolean | null) => (v === null ? null : v ? (1 as const) : (0 as const));
-  return {
-    set_id: setId,
-    item_key: entryKey(e),
-    media_ref: e.mediaRef,
-    md5: e.md5,
-    sha1: e.sha1,
-    sha256: e.sha256,
-    pdq: e.pdq,
-    pdq_quality: e.pdqQuality,
-    photodna: e.photoDna,
-    alt_hashes: e.altHashes.length > 0 ? JSON.stringify(e.altHashes) : null,
-    category: e.category,
-    baseline: b(e.baseline),
-    series: e.series,
-    victim_identified: b(e.victimIdentified),
-    offender_identified: b(e.offenderIdentified),
-    distributed: b(e.distributed),
-    tags: e.tags.length > 0 ? JSON.stringify(e.tags) : null,
-    media_type: e.mediaType,
-    file_name: e.fileName,
-    label: e.label,
-    created_at: now,
-  };
+/** The columns `itemValues` fills, in its order. */
+export const ITEM_COLUMNS = [
+  'set_id',
+  'item_key',
+  'media_ref',
+  'md5',
+  'sha1',
+  'sha256',
+  'pdq',
+  'pdq_quality',
+  'photodna',
+  'alt_hashes',
+  'category',
+  'baseline',
+  'series',
+  'victim_identified',
+  'offender_identified',
+  'distributed',
+  'tags',
+  'media_type',
+  'file_name',
+  'label',
+  'created_at',
+] as const satisfies ReadonlyArray<keyof HashSetItemsTable>;
+
+/** Writes an entry's row into `out` from `at` (ITEM_COLUMNS order, flat for a bulk insert); returns the next index. */
+export function itemValues(out: unknown[], at: number, setId: number, key: string, e: ExchangeEntry, now: number): number {
+  let i = at;
+  out[i++] = setId;
+  out[i++] = key;
+  out[i++] = e.mediaRef;
+  out[i++] = e.md5;
+  out[i++] = e.sha1;
+  out[i++] = e.sha256;
+  out[i++] = e.pdq;
+  out[i++] = e.pdqQuality;
+  out[i++] = e.photoDna;
+  out[i++] = e.altHashes.length > 0 ? JSON.stringify(e.altHashes) : null;
+  out[i++] = e.category;
+  out[i++] = flag(e.baseline);
+  out[i++] = e.series;
+  out[i++] = flag(e.victimIdentified);
+  out[i++] = flag(e.offenderIdentified);
+  out[i++] = flag(e.distributed);
+  out[i++] = e.tags.length > 0 ? JSON.stringify(e.tags) : null;
+  out[i++] = e.mediaType;
+  out[i++] = e.fileName;
+  out[i++] = e.label;
+  out[i++] = now;
+  return i;
 }
 
-export function fromItemRow(r: Omit<HashSetItemsTable, 'id'>): ExchangeEntry {
-  const b = (v: number | null) => (v === null ? null : Number(v) === 1);
+function flag(v: boolean | null): 0 | 1 | null {
+  return v === null ? null : v ? 1 : 0;
+}
+
+/** The columns `fromItemRow` reads. */
+export type ItemFields = Omit<HashSetItemsTable, 'id' | 'set_id' | 'item_key' | 'created_at'>;
+
+const NONE: readonly never[] = Object.freeze([]);
+
+export function fromItemRow(r: ItemFields): ExchangeEntry {
+  const b = isSet;
   return {
     mediaRef: r.media_ref,
     md5: r.md5,
@@ -40,16 +74,20 @@ export function fromItemRow(r: Omit<HashSetItemsTable, 'id'>): ExchangeEntry {
     pdq: r.pdq,
     pdqQuality: r.pdq_quality === null ? null : Number(r.pdq_quality),
     photoDna: r.photodna,
-    altHashes: r.alt_hashes === null ? [] : (JSON.parse(r.alt_hashes) as Array<{ name: string; value: string }>),
+    altHashes: r.alt_hashes === null ? NONE : (JSON.parse(r.alt_hashes) as Array<{ name: string; value: string }>),
     category: r.category === null ? null : Number(r.category),
     baseline: b(r.baseline),
     series: r.series,
     victimIdentified: b(r.victim_identified),
     offenderIdentified: b(r.offender_identified),
     distributed: b(r.distributed),
-    tags: r.tags === null ? [] : (JSON.parse(r.tags) as string[]),
+    tags: r.tags === null ? NONE : (JSON.parse(r.tags) as string[]),
     mediaType: r.media_type,
     fileName: r.file_name,
     label: r.label,
   };
+}
+
+function isSet(v: number | null): boolean | null {
+  return v === null ? null : Number(v) === 1;
 }

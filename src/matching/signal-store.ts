@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { BulkInsert } from '../db/bulk-insert.js';
 import { databaseId, lockChangeLog } from '../db/change-log.js';
 import type { Db, Dialect, Executor, SignalEntriesTable } from '../db/schema.js';
 
@@ -74,10 +75,21 @@ const INSERT_BATCH = 500;
  * before it (SQLite serialises writers anyway).
  */
 export class SignalStore {
+  private readonly entryInsert: BulkInsert<'signal_entries'>;
+  private readonly changeInsert: BulkInsert<'signal_changes'>;
+
   constructor(
     private readonly db: Db,
-    private readonly dialect: Dialect,
-  ) {}
+    readonly dialect: Dialect,
+  ) {
+    this.entryInsert = new BulkInsert(dialect, {
+      table: 'signal_entries',
+      columns: ['signal', 'hash', 'quality', 'variant', 'media_id', 'set_id', 'label', 'frame_ms', 'created_at'],
+      skipConflictsOn: ['set_id', 'signal', 'hash', 'variant'],
+      returning: 'id',
+    });
+    this.changeInsert = new BulkInsert(dialect, { table: 'signal_changes', columns: ['entry_id', 'op', 'at'] });
+  }
 
   get database(): Db {
     return this.db;
@@ -93,39 +105,35 @@ export class SignalStore {
   }
 
   /**
-   * Inserts entries and their change rows in `tx`. Set entries already present in their set (same signal, hash and
-   * variant) are skipped. Returns the ids of the entries inserted, in input order of those inserted.
+   * Inserts entries and their change rows in `tx` (multi-row statements prepared once: bulk-insert.ts). Set entries
+   * already present in their set (same signal, hash and variant) are skipped. Returns the ids of the entries
+   * inserted, ascending (ids grow with input order within one call).
    */
   async addEntries(tx: Executor, entries: readonly NewSignalEntry[], now = Date.now()): Promise<number[]> {
     if (entries.length === 0) return [];
     await this.lockChangeLog(tx);
-    const ids: number[] = [];
-    for (let i = 0; i < entries.length; i += INSERT_BATCH) {
-      const rows = entries.slice(i, i + INSERT_BATCH).map((e) => ({
-        signal: e.signal,
-        hash: Buffer.from(e.hash.buffer, e.hash.byteOffset, e.hash.byteLength),
-        quality: e.quality ?? null,
-        variant: e.variant ?? 'plain',
-        media_id: e.mediaId ?? null,
-        set_id: e.setId ?? null,
-        label: e.label ?? null,
-        frame_ms: e.frameMs ?? null,
-        created_at: now,
-      }));
-      const inserted = await tx
-        .insertInto('signal_entries')
-        .values(rows)
-        .onConflict((oc) => oc.columns(['set_id', 'signal', 'hash', 'variant']).doNothing())
-        .returning('id')
-        .execute();
-      if (inserted.length === 0) continue;
-      const batchIds = inserted.map((r) => Number(r.id));
-      await tx
-        .insertInto('signal_changes')
-        .values(batchIds.map((id) => ({ entry_id: id, op: 'add' as const, at: now })))
-        .execute();
-      ids.push(...batchIds);
+    const values: unknown[] = new Array(entries.length * this.entryInsert.columnCount);
+    let v = 0;
+    for (const e of entries) {
+      values[v++] = e.signal;
+      values[v++] = Buffer.isBuffer(e.hash) ? e.hash : Buffer.from(e.hash.buffer, e.hash.byteOffset, e.hash.byteLength);
+      values[v++] = e.quality ?? null;
+      values[v++] = e.variant ?? 'plain';
+      values[v++] = e.mediaId ?? null;
+      values[v++] = e.setId ?? null;
+      values[v++] = e.label ?? null;
+      values[v++] = e.frameMs ?? null;
+      values[v++] = now;
     }
+    const { returned: ids } = await this.entryInsert.run(tx, values);
+    if (ids.length === 0) return [];
+    const changes: unknown[] = new Array(ids.length * 3);
+    for (let i = 0, c = 0; i < ids.length; i++) {
+      changes[c++] = ids[i];
+      changes[c++] = 'add';
+      changes[c++] = now;
+    }
+    await this.changeInsert.run(tx, changes);
     return ids;
   }
 

@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { InvalidError } from '../../src/core/errors.js';
-import type { ExchangeRecord } from '../../src/exchange/entry.js';
-import { readVics, type VicsEvent, type VicsHeader } from '../../src/exchange/vics.js';
+import { emptyEntry, type ExchangeEntry, type ExchangeRecord } from '../../src/exchange/entry.js';
+import { checkRecords, readRecords } from '../../src/exchange/formats.js';
+import { readVics, vicsMediaJson, type VicsEvent, type VicsHeader } from '../../src/exchange/vics.js';
 import { digest, mediaRecord, vicsDocument } from './fixtures.js';
 
 /** Feeds text in small chunks so every token boundary lands inside a chunk somewhere. */
@@ -19,7 +20,7 @@ async function read(text: string | Readable, size?: number): Promise<{ header: V
   const events: AsyncIterable<VicsEvent> = readVics(typeof text === 'string' ? chunked(text, size) : text);
   for await (const e of events) {
     if (e.type === 'header') header = e.header;
-    else records.push(e);
+    else if (e.type === 'record') records.push(e);
   }
   return { header, records };
 }
@@ -140,5 +141,93 @@ describe('VICS JSON reader', () => {
   it('bounds the values of one record', async () => {
     const doc = vicsDocument('Media', [mediaRecord(1, { Tags: Array.from({ length: 30_000 }, (_, i) => i) })]);
     await expect(read(doc, 65536)).rejects.toThrow(/more than 20000 values/);
+  });
+
+  it('reads records for structure only when told, counting them, and still refuses broken structure', async () => {
+    const doc = vicsDocument('Media', [mediaRecord(1), { MD5: 'zz' }, mediaRecord(3, { MediaFiles: [{ FileName: 'a' }] }), mediaRecord(4)]);
+    const events: VicsEvent[] = [];
+    const asked: number[] = [];
+    for await (const e of readVics(chunked(doc), undefined, { materialise: (i) => (asked.push(i), i % 2 === 1) })) events.push(e);
+    expect(asked).toEqual([0, 1, 2, 3]);
+    expect(events.map((e) => (e.type === 'record' ? (e.ok ? `ok ${e.entry.mediaRef}` : 'bad') : e.type))).toEqual(['header', 'unread', 'bad', 'unread', 'ok 4']);
+    const deep = vicsDocument('Media', [mediaRecord(1), mediaRecord(2, { Tags: Array.from({ length: 30_000 }, (_, i) => i) })]);
+    await expect(checkRecords('vics', chunked(deep, 65536), () => undefined)).rejects.toThrow(/more than 20000 values/);
+    await expect(checkRecords('vics', chunked(doc.slice(0, -10)), () => undefined)).rejects.toThrow(/truncated/);
+  });
+
+  it('checks a file as the first pass of an import does, and skips the records a resumed import has committed', async () => {
+    const records = [{ MD5: 'zz' }, mediaRecord(1), { SHA1: 12 }, mediaRecord(2), mediaRecord(3)];
+    const doc = vicsDocument('Media', records);
+    let header: VicsHeader | null = null;
+    expect(await checkRecords('vics', chunked(doc), (h) => (header = h))).toEqual({ records: 5, anyGood: true, firstProblem: null });
+    expect(header).toEqual({ kind: 'Media', version: '2.0' });
+    const bad = await checkRecords('vics', chunked(vicsDocument('Media', [{ MD5: 'zz' }, { SHA1: 12 }])), () => undefined);
+    expect(bad).toMatchObject({ records: 2, anyGood: false, firstProblem: { message: expect.stringMatching(/media record 1: MD5/) } });
+    const after = async (skip: number) => {
+      const out: Array<string | null> = [];
+      for await (const r of readRecords('vics', chunked(doc), () => undefined, skip)) out.push(r.ok ? r.entry.mediaRef : 'bad');
+      return out;
+    };
+    expect(await after(0)).toEqual(['bad', '1', 'bad', '2', '3']);
+    expect(await after(3)).toEqual(['2', '3']);
+    expect(await after(5)).toEqual([]);
+    const csv = 'MD5;SHA1\n' + ['a', 'b', 'c'].map((s) => `${digest('md5', s)};${digest('sha1', s)}`).join('\n') + '\n';
+    const icse: string[] = [];
+    for await (const r of readRecords('icse', chunked(csv), () => undefined, 1)) icse.push(r.ok ? String(r.entry.md5) : 'bad');
+    expect(icse).toEqual([digest('md5', 'b'), digest('md5', 'c')]);
+  });
+
+  it('writes each record as the JSON of its fields, escaped, in VICS 2.0 order', () => {
+    /** The record as an object, as the writer once built it; its JSON is what the text writer must produce. */
+    const reference = (e: ExchangeEntry, fallbackId: number): string => {
+      const o: Record<string, unknown> = { MediaID: e.mediaRef !== null && /^\d{1,15}$/.test(e.mediaRef) ? Number(e.mediaRef) : e.mediaRef ?? fallbackId };
+      if (e.md5 !== null) o.MD5 = e.md5.toUpperCase();
+      if (e.sha1 !== null) o.SHA1 = e.sha1.toUpperCase();
+      if (e.sha256 !== null) o.SHA256 = e.sha256.toUpperCase();
+      if (e.photoDna !== null) o.PhotoDNA = e.photoDna;
+      if (e.category !== null) o.Category = e.category;
+      if (e.victimIdentified !== null) o.VictimIdentified = e.victimIdentified;
+      if (e.offenderIdentified !== null) o.OffenderIdentified = e.offenderIdentified;
+      if (e.distributed !== null) o.IsDistributed = e.distributed;
+      if (e.baseline !== null) o.Baseline = e.baseline;
+      if (e.series !== null) o.Series = e.series;
+      if (e.tags.length > 0) o.Tags = e.tags;
+      if (e.mediaType !== null) o.MediaType = e.mediaType;
+      if (e.fileName !== null) o.MediaFiles = [{ FileName: e.fileName }];
+      const alt = [...(e.pdq !== null ? [{ HashName: 'PDQ', HashValue: e.pdq }] : []), ...e.altHashes.map((h) => ({ HashName: h.name, HashValue: h.value }))];
+      if (alt.length > 0) o.AlternativeHashes = alt;
+      return JSON.stringify(o);
+    };
+    const full: ExchangeEntry = {
+      ...emptyEntry(),
+      mediaRef: '0042',
+      md5: digest('md5', 'x'),
+      sha1: digest('sha1', 'x'),
+      sha256: digest('sha256', 'x'),
+      pdq: 'f'.repeat(64),
+      photoDna: 'AAAA',
+      altHashes: [{ name: 'Other "one"', value: 'v\\1' }],
+      category: 0,
+      baseline: false,
+      series: 'Blue "room"\n\u2028\u0001é',
+      victimIdentified: true,
+      offenderIdentified: false,
+      distributed: true,
+      tags: ['a', 'b"c'],
+      mediaType: 'image',
+      fileName: 'C:\\seized\\x.jpg',
+    };
+    const cases: ExchangeEntry[] = [
+      full,
+      { ...emptyEntry(), md5: digest('md5', 'y') },
+      { ...full, mediaRef: 'IMG-7', pdq: null },
+      { ...full, mediaRef: '1234567890123456', altHashes: [] },
+      { ...emptyEntry(), mediaRef: '', pdq: '0'.repeat(64), tags: ['\ud800'] },
+    ];
+    for (const [i, e] of cases.entries()) {
+      const text = vicsMediaJson(e, i + 1);
+      expect(text).toBe(reference(e, i + 1));
+      expect(() => JSON.parse(text) as unknown).not.toThrow();
+    }
   });
 });

@@ -10,7 +10,7 @@ import { syntheticJpeg } from './hash-corpus.js';
 /**
  * `npm run bench -- hash [--count N] [--width W] [--height H] [--workers N]`
  *
- * Generates a corpus of synthetic JPEGs (default 48 at 1024x768) in a temporary folder and measures:
+ * Generates a corpus of synthetic JPEGs (default 120 at 1024x768: long enough that the pool runs at a sustained rate, not its start and tail) in a temporary folder and measures:
  * - decode only, one core (the baseline: read + sharp decode to raw pixels, in this thread);
  * - PDQ alone after decode, one core, with the WebAssembly and the JavaScript kernels (ms per image);
  * - md5 + sha1 + sha256 of the file bytes, one core;
@@ -33,7 +33,7 @@ interface Options {
 }
 
 function parse(args: string[]): Options {
-  const options: Options = { count: 48, width: 1024, height: 768, workers: availableParallelism() };
+  const options: Options = { count: 120, width: 1024, height: 768, workers: availableParallelism() };
   for (let i = 0; i < args.length; i++) {
     const value = Number(args[i + 1]);
     const key = args[i].replace(/^--/, '') as keyof Options;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -123,8 +124,38 @@ class DurableSqliteDialect extends SqliteDialect {
 
 const INT8_OID = 20;
 
+/**
+ * A pg client that runs Kysely's queries as named prepared statements: PostgreSQL parses and plans each distinct
+ * statement once per connection instead of on every call (ingest runs a few dozen per file). Names come from the
+ * SQL text's digest; only single data statements are prepared (a prepared statement holds exactly one command).
+ */
+class PreparingClient extends pg.Client {
+  override query(...args: unknown[]): never {
+    const [text, values] = args;
+    const run = super.query as unknown as (...a: unknown[]) => never;
+    if (args.length === 2 && typeof text === 'string' && Array.isArray(values) && PREPARABLE.test(text) && !text.includes(';')) {
+      return run.call(this, { name: statementName(text), text, values });
+    }
+    return run.apply(this, args);
+  }
+}
+
+const PREPARABLE = /^\s*(select|insert|update|delete|with)\b/i;
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `a${createHash('sha256').update(text).digest('base64url').slice(0, 24)}`;
+    if (statementNames.size >= 10_000) statementNames.clear();
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
 function openPostgres(url: string, poolSize: number): Db {
   const pool = new pg.Pool({
+    Client: PreparingClient,
     connectionString: url,
     max: poolSize,
     connectionTimeoutMillis: 10_000,

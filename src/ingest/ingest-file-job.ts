@@ -323,7 +323,11 @@ interface OpenBlob {
   close(): void;
 }
 
-/** Opens a blob and reads its head; the rest is read from the same decrypting stream only when asked for. */
+/**
+ * Opens a blob for sniffing and reading. Up to WHOLE_READ_BYTES it is read and verified whole (most files are
+ * images that are read whole anyway; a small video or archive then costs one extra decrypting read when it is copied
+ * to scratch). Larger blobs: the head is read, and the rest from the same decrypting stream only when asked for.
+ */
 async function openBlob(blobs: BlobStore, sha256: string, storedSize: number | null): Promise<OpenBlob> {
   // Most files are small: read and verified whole in one call.
   if (storedSize !== null && storedSize <= WHOLE_READ_BYTES) {

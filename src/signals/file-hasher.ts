@@ -86,7 +86,6 @@ export class FileHasher {
   private readonly decoder: ImageDecoder;
   private readonly pdq = new PdqHasher();
   private readonly maxImageBytes: number;
-
   private readonly blockingReads: boolean;
 
   constructor(options: FileHasherOptions = {}) {

@@ -1,10 +1,9 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemActor, type UserActor } from '../../src/auth/actor.js';
 import { AuditLog, entryHash } from '../../src/audit/audit-log.js';
-import { openDatabase, type Database } from '../../src/db/database.js';
-import { migrateToLatest } from '../../src/db/migrate.js';
-import { databaseAdapters } from '../support/databases.js';
+import type { Database } from '../../src/db/database.js';
+import { databaseAdapters, openMigrated } from '../support/databases.js';
 
 const alice: UserActor = {
   kind: 'user',
@@ -24,10 +23,7 @@ for (const adapter of databaseAdapters()) {
     let log: AuditLog;
 
     beforeEach(async () => {
-      const created = await adapter.create();
-      drop = created.drop;
-      database = await openDatabase(created.config);
-      await migrateToLatest(database.db as Kysely<unknown>, database.dialect);
+      ({ database, drop } = await openMigrated(adapter));
       log = new AuditLog({ db: database.db });
     });
 

@@ -1,9 +1,7 @@
-import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BulkInsert } from '../../src/db/bulk-insert.js';
-import { openDatabase, type Database } from '../../src/db/database.js';
-import { migrateToLatest } from '../../src/db/migrate.js';
-import { databaseAdapters } from '../support/databases.js';
+import type { Database } from '../../src/db/database.js';
+import { databaseAdapters, openMigrated } from '../support/databases.js';
 
 const COLUMNS = ['signal', 'hash', 'quality', 'variant', 'media_id', 'set_id', 'label', 'frame_ms', 'created_at'] as const;
 
@@ -25,10 +23,7 @@ for (const adapter of databaseAdapters()) {
     let setId: number;
 
     beforeEach(async () => {
-      const created = await adapter.create();
-      drop = created.drop;
-      database = await openDatabase(created.config);
-      await migrateToLatest(database.db as Kysely<unknown>, database.dialect);
+      ({ database, drop } = await openMigrated(adapter));
       const set = await database.db
         .insertInto('hash_sets')
         .values({ name: 'S', source: '', terms: '', format: 'vics', enabled: 1, entry_count: 0, created_by: null, created_at: 0, updated_at: 0 })

@@ -2,17 +2,15 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { contextFor, systemActor } from '../../src/auth/actor.js';
 import { AccessPolicy } from '../../src/auth/policy.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
-import { openDatabase, type Database } from '../../src/db/database.js';
-import { migrateToLatest } from '../../src/db/migrate.js';
+import type { Database } from '../../src/db/database.js';
 import { HashSetImporter } from '../../src/hashsets/hash-set-import.js';
 import { HashSetService } from '../../src/hashsets/hash-set-service.js';
 import { SignalStore } from '../../src/matching/signal-store.js';
-import { databaseAdapters } from '../support/databases.js';
+import { databaseAdapters, openMigrated } from '../support/databases.js';
 import { mediaRecord, vicsDocument } from '../exchange/fixtures.js';
 
 const operator = contextFor(systemActor('test'));
@@ -34,10 +32,7 @@ for (const adapter of databaseAdapters()) {
     let store: SignalStore;
 
     beforeEach(async () => {
-      const created = await adapter.create();
-      drop = created.drop;
-      database = await openDatabase(created.config);
-      await migrateToLatest(database.db as Kysely<unknown>, database.dialect);
+      ({ database, drop } = await openMigrated(adapter));
       store = new SignalStore(database.db, database.dialect);
       dir = mkdtempSync(join(tmpdir(), 'ariadne-import-contract-'));
     });

@@ -1,10 +1,8 @@
-import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../src/db/database.js';
-import { migrateToLatest } from '../../src/db/migrate.js';
+import type { Database } from '../../src/db/database.js';
 import { DbJobQueue } from '../../src/jobs/db-job-queue.js';
 import { JobHandlers, JobRunner } from '../../src/jobs/job-runner.js';
-import { databaseAdapters } from '../support/databases.js';
+import { databaseAdapters, openMigrated } from '../support/databases.js';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -16,10 +14,7 @@ for (const adapter of databaseAdapters()) {
     let queue: DbJobQueue;
 
     beforeEach(async () => {
-      const created = await adapter.create();
-      drop = created.drop;
-      database = await openDatabase(created.config);
-      await migrateToLatest(database.db as Kysely<unknown>, database.dialect);
+      ({ database, drop } = await openMigrated(adapter));
       clock = 1_000_000;
       queue = new DbJobQueue({ db: database.db, dialect: database.dialect, defaultMaxAttempts: 3, now: () => clock, backoffMs: () => 1000 });
     });

@@ -2,15 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../src/db/database.js';
-import { migrateToLatest } from '../../src/db/migrate.js';
+import type { Database } from '../../src/db/database.js';
 import { Matches } from '../../src/index/matches.js';
 import { MultiIndexHashIndex } from '../../src/index/multi-index-hash-index.js';
 import { IndexCatalog } from '../../src/matching/index-catalog.js';
 import { SignalStore } from '../../src/matching/signal-store.js';
-import { databaseAdapters } from '../support/databases.js';
+import { databaseAdapters, openMigrated } from '../support/databases.js';
 
 function recordingLogger() {
   const warnings: string[] = [];
@@ -33,10 +31,7 @@ for (const adapter of databaseAdapters()) {
     let setId: number;
 
     beforeEach(async () => {
-      const created = await adapter.create();
-      drop = created.drop;
-      database = await openDatabase(created.config);
-      await migrateToLatest(database.db as Kysely<unknown>, database.dialect);
+      ({ database, drop } = await openMigrated(adapter));
       store = new SignalStore(database.db, database.dialect);
       snapshots = mkdtempSync(join(tmpdir(), 'ariadne-snap-'));
       const now = Date.now();

@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
+import type { Kysely } from 'kysely';
 import type { DatabaseConfig } from '../../src/config.js';
+import { openDatabase, type Database } from '../../src/db/database.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
 import { missing } from './requirements.js';
 
 /**
@@ -53,4 +56,15 @@ export function databaseAdapters(): DatabaseAdapter[] {
       },
     },
   ];
+}
+
+/**
+ * A fresh database of this adapter, opened and migrated to the latest schema. `drop` removes it (close the
+ * database first).
+ */
+export async function openMigrated(adapter: DatabaseAdapter): Promise<{ database: Database; drop: () => Promise<void> }> {
+  const created = await adapter.create();
+  const database = await openDatabase(created.config);
+  await migrateToLatest(database.db as Kysely<unknown>, database.dialect);
+  return { database, drop: created.drop };
 }

@@ -2,17 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { contextFor, systemActor } from '../../src/auth/actor.js';
 import { AccessPolicy } from '../../src/auth/policy.js';
-import { openDatabase, type Database } from '../../src/db/database.js';
-import { migrateToLatest } from '../../src/db/migrate.js';
+import type { Database } from '../../src/db/database.js';
 import { IndexCatalog } from '../../src/matching/index-catalog.js';
 import { MatchService } from '../../src/matching/match-service.js';
 import { SignalStore } from '../../src/matching/signal-store.js';
 import { VideoMatchService } from '../../src/matching/video-match-service.js';
-import { databaseAdapters } from '../support/databases.js';
+import { databaseAdapters, openMigrated } from '../support/databases.js';
 
 const quiet = { info: () => undefined, warn: () => undefined };
 const operator = contextFor(systemActor('test'));
@@ -32,10 +30,7 @@ for (const adapter of databaseAdapters()) {
     let snapshots: string;
 
     beforeEach(async () => {
-      const created = await adapter.create();
-      drop = created.drop;
-      database = await openDatabase(created.config);
-      await migrateToLatest(database.db as Kysely<unknown>, database.dialect);
+      ({ database, drop } = await openMigrated(adapter));
       store = new SignalStore(database.db, database.dialect);
       snapshots = mkdtempSync(join(tmpdir(), 'ariadne-vsnap-'));
     });

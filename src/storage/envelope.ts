@@ -186,8 +186,11 @@ export interface SealedBytes {
   readonly size: number;
 }
 
-/** Seals a buffer synchronously, exactly as SealStream would seal the same bytes. */
-export function sealBytes(keyring: MasterKeyring, plaintext: Buffer, options: SealOptions = {}): SealedBytes {
+/**
+ * Seals a buffer synchronously, exactly as SealStream would seal the same bytes. `sha256`: the plaintext's digest
+ * when the caller has just computed it from these bytes (it is not computed again).
+ */
+export function sealBytes(keyring: MasterKeyring, plaintext: Buffer, options: SealOptions = {}, sha256?: string): SealedBytes {
   const sealer = new EnvelopeSealer(keyring, options);
   try {
     const pieces: Buffer[] = [Buffer.from(sealer.header)];
@@ -198,7 +201,7 @@ export function sealBytes(keyring: MasterKeyring, plaintext: Buffer, options: Se
     pieces.push(...sealer.seal(plaintext.subarray(offset), true));
     let envelopeBytes = 0;
     for (const piece of pieces) envelopeBytes += piece.length;
-    return { pieces, envelopeBytes, sha256: createHash('sha256').update(plaintext).digest('hex'), size: plaintext.length };
+    return { pieces, envelopeBytes, sha256: sha256 ?? createHash('sha256').update(plaintext).digest('hex'), size: plaintext.length };
   } finally {
     sealer.wipe();
   }

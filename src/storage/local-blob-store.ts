@@ -83,16 +83,18 @@ export class LocalBlobStore implements BlobStore {
     if (options.expectedSha256 !== undefined) assertSha256(options.expectedSha256, 'expectedSha256');
     // Bytes in memory that are already stored (a rendition seen before, a preview that is the original itself) cost
     // one digest and one stat, not an encryption, a write and two fsyncs.
+    let plaintextSha256: string | undefined;
     if (Buffer.isBuffer(source)) {
-      const sha256 = createHash('sha256').update(source).digest('hex');
-      if (options.expectedSha256 !== undefined && options.expectedSha256 !== sha256) throw shaMismatch(options.expectedSha256, sha256);
-      if (await exists(this.blobPath(sha256))) return { sha256, size: source.length, created: false };
+      plaintextSha256 = createHash('sha256').update(source).digest('hex');
+      if (options.expectedSha256 !== undefined && options.expectedSha256 !== plaintextSha256) throw shaMismatch(options.expectedSha256, plaintextSha256);
+      if (await exists(this.blobPath(plaintextSha256))) return { sha256: plaintextSha256, size: source.length, created: false };
     }
     const tmpPath = join(this.tmpDir, tempFileName());
     try {
       const sealed = await sealToFile(source, tmpPath, this.keyring, {
         expectedSha256: options.expectedSha256,
         segmentSizeLog2: this.segmentSizeLog2,
+        plaintextSha256,
       });
       const created = await this.publish(tmpPath, this.blobPath(sealed.sha256));
       return { sha256: sealed.sha256, size: sealed.size, created };

@@ -26,14 +26,15 @@ const WRITE_BATCH_BYTES = 1024 * 1024;
 
 /**
  * Streams `source` through the sealer into a new private file (mode 0600, created exclusively) and fsyncs it: the
- * one pass that hashes and encrypts a put for both adapters. When `expectedSha256` is given and differs, or
+ * one pass that hashes and encrypts a put for both adapters. `plaintextSha256`: a buffer source's digest when the
+ * caller has just computed it from those bytes (not computed again). When `expectedSha256` is given and differs, or
  * anything fails, the file is removed and the error thrown; on success the caller owns the file.
  */
 export async function sealToFile(
   source: Readable | Buffer,
   path: string,
   keyring: MasterKeyring,
-  options: { expectedSha256?: string; segmentSizeLog2?: number } = {},
+  options: { expectedSha256?: string; segmentSizeLog2?: number; plaintextSha256?: string } = {},
 ): Promise<SealedFile> {
   if (Buffer.isBuffer(source) && source.length <= WHOLE_BUFFER_BYTES) return sealBufferToFile(source, path, keyring, options);
   let handle: FileHandle | undefined;
@@ -66,9 +67,9 @@ async function sealBufferToFile(
   source: Buffer,
   path: string,
   keyring: MasterKeyring,
-  options: { expectedSha256?: string; segmentSizeLog2?: number },
+  options: { expectedSha256?: string; segmentSizeLog2?: number; plaintextSha256?: string },
 ): Promise<SealedFile> {
-  const sealed = sealBytes(keyring, source, { segmentSizeLog2: options.segmentSizeLog2 });
+  const sealed = sealBytes(keyring, source, { segmentSizeLog2: options.segmentSizeLog2 }, options.plaintextSha256);
   if (options.expectedSha256 !== undefined && options.expectedSha256 !== sealed.sha256) throw shaMismatch(options.expectedSha256, sealed.sha256);
   let handle: FileHandle | undefined;
   try {

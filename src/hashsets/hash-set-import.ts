@@ -1,17 +1,16 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { Transform } from 'node:stream';
 import { inTransaction, type RequestContext, type TxContext } from '../auth/actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { InvalidError } from '../core/errors.js';
 import { BulkInsert } from '../db/bulk-insert.js';
 import type { Db } from '../db/schema.js';
-import { entryKey, type ExchangeEntry, type ExchangeFormat, type ExchangeProblem } from '../exchange/entry.js';
-import { checkRecords, describeFormat, readRecords } from '../exchange/formats.js';
+import type { ExchangeFormat, ExchangeProblem } from '../exchange/entry.js';
+import { describeFormat } from '../exchange/formats.js';
 import type { VicsHeader } from '../exchange/vics.js';
 import type { NewSignalEntry, SignalStore } from '../matching/signal-store.js';
 import { toSet, type HashSet } from './hash-set.js';
-import { ITEM_COLUMNS, itemValues } from './hash-set-items.js';
+import { ITEM_COLUMNS, itemColumn } from './hash-set-items.js';
+import { ImportReader, type ReadBatch } from './import-reader.js';
+import { PackedEntriesReader } from './packed-entries.js';
 
 export interface FileImportInput {
   readonly format: ExchangeFormat;
@@ -44,24 +43,27 @@ export interface ImportReport {
 }
 
 /**
- * Records per committed batch. Large batches matter: the unique indexes are keyed by digests, so every batch
- * dirties index pages all over the tree and writes them to the log at its commit; once an index is much larger than
- * a batch, a batch touches most of its pages whatever its size, so larger batches carry more entries per page
- * written (10,000 -> 25,000: about a fifth less CPU per entry at a million entries). Memory bounds it: a batch is held
- * as entries until it commits (50,000 took a million-entry import past 300 MB resident).
+ * Records per committed batch. Large batches matter: the set's unique (set_id, item_key) index is keyed by digests,
+ * so a batch's keys land all over it and its commit writes most of the index's pages to the log whatever the batch's
+ * size; larger batches carry more entries per page written (25,000 -> 50,000: about a tenth less time at a million
+ * entries). Memory bounds it: the reading thread packs a batch (about 200 bytes an entry) while this one writes the
+ * last, and the transaction's pages sit in SQLite's cache until it commits.
  */
-export const IMPORT_BATCH = 25_000;
+export const IMPORT_BATCH = 50_000;
 const MAX_PROBLEMS_KEPT = 1000;
 /** Rows handed to one bulk insert call (a few statements). */
 const ROW_CHUNK = 1024;
-/** Characters of an entry key (base64url of 16 bytes). */
-const KEY_LENGTH = 22;
-/** Digits of an entry's position in its batch, in sort keys. */
-const POSITION_DIGITS = 9;
-
-function position(i: number): string {
-  return String(i).padStart(POSITION_DIGITS, '0');
-}
+const KEY = itemColumn('item_key');
+const LABEL = itemColumn('label');
+const SERIES = itemColumn('series');
+const PDQ_QUALITY = itemColumn('pdq_quality');
+/** The hashes an item's signal entries are made of, and where they lie in its row. */
+const HASH_COLUMNS: ReadonlyArray<readonly [NewSignalEntry['signal'], number]> = [
+  ['pdq', itemColumn('pdq')],
+  ['md5', itemColumn('md5')],
+  ['sha1', itemColumn('sha1')],
+  ['sha256', itemColumn('sha256')],
+];
 const SET_FORMAT: Record<ExchangeFormat, string> = { pdq: 'pdq-list', vics: 'vics', icse: 'icse-csv' };
 
 /** A hook for tests and tools: called after each committed batch with the records committed so far. */
@@ -93,22 +95,29 @@ export class HashSetImporter {
     private readonly onCommitted: () => Promise<unknown>,
     private readonly batchSize = IMPORT_BATCH,
   ) {
-    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize >= 10 ** POSITION_DIGITS) throw new Error(`an import batch is 1 to ${10 ** POSITION_DIGITS - 1} records`);
-    this.itemInsert = new BulkInsert(store.dialect, { table: 'hash_set_items', columns: ITEM_COLUMNS, skipConflictsOn: ['set_id', 'item_key'] });
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error('an import batch is a positive number of records');
+    this.itemInsert = new BulkInsert(store.dialect, { table: 'hash_set_items', columns: ITEM_COLUMNS, skipConflictsOn: ['set_id', 'item_key'], returning: 'item_key', returnAs: 'text' });
   }
 
   async importFile(ctx: RequestContext, input: FileImportInput & { readonly name: string }, fileSize: number): Promise<ImportReport> {
+    const reader = new ImportReader({ format: input.format, path: input.path, maxProblems: MAX_PROBLEMS_KEPT });
+    try {
+      return await this.run(ctx, input, fileSize, reader);
+    } finally {
+      await reader.close();
+    }
+  }
+
+  private async run(ctx: RequestContext, input: FileImportInput & { readonly name: string }, fileSize: number, reader: ImportReader): Promise<ImportReport> {
     // Pass 1: identity and structure, before anything is written.
-    const hash = createHash('sha256');
-    let header: VicsHeader | undefined;
-    const check = await checkRecords(input.format, createReadStream(input.path).pipe(hashing(hash)), (h) => (header = h));
-    const fileSha256 = hash.digest('hex');
+    const check = await reader.check();
+    const fileSha256 = check.fileSha256;
     if (!check.anyGood && check.firstProblem !== null) {
       throw new InvalidError(`not a ${describeFormat(input.format)}: no record could be read (line ${check.firstProblem.line}: ${check.firstProblem.message})`);
     }
 
     const start = await this.start(ctx, input, fileSha256, fileSize);
-    const base = { created: start.created, records: check.records, fileSha256, ...(header ? { vics: header } : {}) };
+    const base = { created: start.created, records: check.records, fileSha256, ...(check.header ? { vics: check.header } : {}) };
     if (start.done) {
       return { ...base, set: await this.get(start.set.id), imported: 0, duplicates: 0, problems: [], resumedFrom: start.recordsDone, alreadyImported: true };
     }
@@ -120,19 +129,10 @@ export class HashSetImporter {
     let imported = 0;
     let seen = 0;
     let recordsDone = start.recordsDone;
-    let batch: ExchangeEntry[] = [];
-    let batchRecords = 0;
-    let batchProblems = 0;
-    const flush = async (final: boolean) => {
-      if (batchRecords === 0 && !final) return;
-      const entries = batch;
-      const counted = batchRecords;
-      const bad = batchProblems;
-      batch = [];
-      batchRecords = 0;
-      batchProblems = 0;
+    const commit = async (batch: ReadBatch) => {
+      const entries = batch.packed.offsets.length;
       const added = await inTransaction(this.db, ctx, async (tx) => {
-        const added = counted > 0 ? await this.addItems(tx, setId, entries) : 0;
+        const added = entries > 0 ? await this.addItems(tx, setId, new PackedEntriesReader(batch.packed)) : 0;
         if (added > 0) {
           await tx.tx
             .updateTable('hash_sets')
@@ -143,46 +143,37 @@ export class HashSetImporter {
         await tx.tx
           .updateTable('hash_set_imports')
           .set((eb) => ({
-            records_done: eb('records_done', '+', counted),
+            records_done: eb('records_done', '+', batch.records),
             added: eb('added', '+', added),
-            problems: eb('problems', '+', bad),
+            problems: eb('problems', '+', batch.problemCount),
             updated_at: tx.now,
-            ...(final ? { status: 'done' as const, finished_at: tx.now } : {}),
+            ...(batch.final ? { status: 'done' as const, finished_at: tx.now } : {}),
           }))
           .where('id', '=', start.importId)
           .execute();
-        if (counted > 0) {
+        if (batch.records > 0) {
           await this.audit.append(tx.tx, {
             action: 'hashset.entries.add',
             actor: tx.actor,
             object: { type: 'hash_set', id: setId },
             address: tx.address,
             requestId: tx.requestId,
-            details: { format: input.format, file: fileSha256, offered: entries.length, added, problems: bad, recordsDone: recordsDone + counted },
+            details: { format: input.format, file: fileSha256, offered: entries, added, problems: batch.problemCount, recordsDone: recordsDone + batch.records },
           });
         }
         return added;
       });
       imported += added;
-      recordsDone += counted;
-      if (counted > 0) {
+      seen += entries;
+      problemCount += batch.problemCount;
+      problems.push(...batch.problems);
+      recordsDone += batch.records;
+      if (batch.records > 0) {
         await this.onCommitted();
         await this.afterBatch?.(recordsDone);
       }
     };
-    for await (const record of readRecords(input.format, createReadStream(input.path), () => undefined, start.recordsDone)) {
-      batchRecords++;
-      if (!record.ok) {
-        problemCount++;
-        batchProblems++;
-        if (problems.length < MAX_PROBLEMS_KEPT) problems.push(record.problem);
-      } else {
-        seen++;
-        batch.push(record.entry);
-      }
-      if (batchRecords >= this.batchSize) await flush(false);
-    }
-    await flush(true);
+    for await (const batch of reader.read(start.recordsDone, this.batchSize)) await commit(batch);
     if (problemCount > problems.length) problems.push({ line: 0, message: `${problemCount - problems.length} more problems not listed` });
     return { ...base, set: await this.get(setId), imported, duplicates: seen - imported, problems, resumedFrom: start.recordsDone, alreadyImported: false };
   }
@@ -222,52 +213,41 @@ export class HashSetImporter {
   }
 
   /**
-   * Adds items and their signal entries; returns how many items were new to the set. Rows go in key order (keys
-   * are digests: sorted, a batch walks each index once instead of jumping about), as flat multi-row inserts of
-   * ROW_CHUNK rows at a time, so no flat value array the size of the batch is built (they stay young garbage).
+   * Adds a batch's items and the signal entries of those new to the set; returns how many items were new. An item is
+   * its hashes (its key), deduplicated by the set's unique (set_id, item_key) index. The batch comes in key order (the
+   * index is keyed by digests: sorted, a batch walks it once instead of landing all over it), ROW_CHUNK rows at a
+   * time as flat multi-row inserts that skip keys already present and return the keys they inserted; only those
+   * items' hashes become signal entries. Of two records with the same hashes the first in the file is kept.
    */
-  private async addItems(tx: TxContext, setId: number, entries: readonly ExchangeEntry[]): Promise<number> {
-    // Sorting plain strings (no comparator) is much cheaper than sorting with one. Each sort key ends with the entry's
-    // position, zero-padded, so equal keys keep file order (the first of two records with the same hashes is kept).
-    const n = entries.length;
-    const items = new Array<string>(n);
-    for (let i = 0; i < n; i++) items[i] = entryKey(entries[i]) + position(i);
-    items.sort();
+  private async addItems(tx: TxContext, setId: number, batch: PackedEntriesReader): Promise<number> {
+    const n = batch.count;
+    const width = ITEM_COLUMNS.length;
     let added = 0;
     for (let from = 0; from < n; from += ROW_CHUNK) {
       const to = Math.min(n, from + ROW_CHUNK);
-      const values = new Array<unknown>((to - from) * ITEM_COLUMNS.length);
+      const values = new Array<unknown>((to - from) * width);
       for (let i = from, v = 0; i < to; i++) {
-        const sortKey = items[i];
-        v = itemValues(values, v, setId, sortKey.slice(0, KEY_LENGTH), entries[Number(sortKey.slice(KEY_LENGTH))], tx.now);
+        values[v] = setId;
+        v = batch.read(i, values, v + 1);
+        values[v++] = tx.now;
       }
-      added += (await this.itemInsert.run(tx.tx, values)).inserted;
-    }
-    if (added === 0) return 0;
-    // In index order (signal, then hash): hashes are lower-case hex of one length per signal, so the text sorts as
-    // the bytes do ("signal:hex:position"; ':' sorts below every hex digit and 'md5' < 'pdq' < 'sha1' < 'sha256').
-    const hashes: string[] = [];
-    for (let i = 0; i < n; i++) {
-      const e = entries[i];
-      const at = position(i);
-      if (e.pdq !== null) hashes.push(`pdq:${e.pdq}:${at}`);
-      if (e.md5 !== null) hashes.push(`md5:${e.md5}:${at}`);
-      if (e.sha1 !== null) hashes.push(`sha1:${e.sha1}:${at}`);
-      if (e.sha256 !== null) hashes.push(`sha256:${e.sha256}:${at}`);
-    }
-    hashes.sort();
-    for (let from = 0; from < hashes.length; from += ROW_CHUNK) {
-      const to = Math.min(hashes.length, from + ROW_CHUNK);
-      const signals = new Array<NewSignalEntry>(to - from);
-      for (let i = from; i < to; i++) {
-        const h = hashes[i];
-        const colon = h.indexOf(':');
-        const signal = h.slice(0, colon) as NewSignalEntry['signal'];
-        const e = entries[Number(h.slice(h.length - POSITION_DIGITS))];
-        const hash = Buffer.from(h.slice(colon + 1, h.length - POSITION_DIGITS - 1), 'hex');
-        signals[i - from] = { signal, hash, quality: signal === 'pdq' ? e.pdqQuality : null, setId, label: e.label ?? e.series ?? null };
+      const fresh = new Set((await this.itemInsert.run(tx.tx, values)).returnedText);
+      if (fresh.size === 0) continue;
+      added += fresh.size;
+      // Rows of SET_ENTRY_COLUMNS: signal, hash, quality, set_id, label, created_at.
+      const signals: unknown[] = [];
+      for (let row = 0; row < to - from; row++) {
+        const at = row * width;
+        // Deleted once used: a later record with the same key was not inserted.
+        if (!fresh.delete(values[at + KEY] as string)) continue;
+        const label = values[at + LABEL] ?? values[at + SERIES] ?? null;
+        for (const [signal, column] of HASH_COLUMNS) {
+          const hex = values[at + column] as string | null;
+          if (hex === null) continue;
+          signals.push(signal, Buffer.from(hex, 'hex'), signal === 'pdq' ? values[at + PDQ_QUALITY] : null, setId, label, tx.now);
+        }
       }
-      await this.store.addEntries(tx.tx, signals, tx.now);
+      await this.store.addSetEntries(tx.tx, signals, tx.now);
     }
     return added;
   }
@@ -295,13 +275,4 @@ export class HashSetImporter {
     });
     return { set: toSet(row), created: true };
   }
-}
-
-function hashing(hash: ReturnType<typeof createHash>): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      callback(null, chunk);
-    },
-  });
 }

@@ -3,10 +3,8 @@ import type { ExchangeEntry } from '../exchange/entry.js';
 
 /** Rows of `hash_set_items` (what a set's entry says beyond its hashes) to and from exchange entries. */
 
-/** The columns `itemValues` fills, in its order. */
-export const ITEM_COLUMNS = [
-  'set_id',
-  'item_key',
+/** What an entry says, as `hash_set_items` columns (its key excepted), in the order `entryValues` writes them. */
+export const ENTRY_COLUMNS = [
   'media_ref',
   'md5',
   'sha1',
@@ -25,14 +23,19 @@ export const ITEM_COLUMNS = [
   'media_type',
   'file_name',
   'label',
-  'created_at',
 ] as const satisfies ReadonlyArray<keyof HashSetItemsTable>;
 
-/** Writes an entry's row into `out` from `at` (ITEM_COLUMNS order, flat for a bulk insert); returns the next index. */
-export function itemValues(out: unknown[], at: number, setId: number, key: string, e: ExchangeEntry, now: number): number {
+/** A whole row: the set, the entry's key, what the entry says, when it was added. */
+export const ITEM_COLUMNS = ['set_id', 'item_key', ...ENTRY_COLUMNS, 'created_at'] as const satisfies ReadonlyArray<keyof HashSetItemsTable>;
+
+/** Where a column's value lies in a row of ITEM_COLUMNS. */
+export function itemColumn(name: (typeof ITEM_COLUMNS)[number]): number {
+  return ITEM_COLUMNS.indexOf(name);
+}
+
+/** Writes an entry's ENTRY_COLUMNS values into `out` from `at` (text, whole numbers or null); returns the next index. */
+export function entryValues(out: unknown[], at: number, e: ExchangeEntry): number {
   let i = at;
-  out[i++] = setId;
-  out[i++] = key;
   out[i++] = e.mediaRef;
   out[i++] = e.md5;
   out[i++] = e.sha1;
@@ -51,7 +54,6 @@ export function itemValues(out: unknown[], at: number, setId: number, key: strin
   out[i++] = e.mediaType;
   out[i++] = e.fileName;
   out[i++] = e.label;
-  out[i++] = now;
   return i;
 }
 

@@ -64,6 +64,9 @@ export interface ItemSeries {
   readonly identificationStatus: 'unidentified' | 'identified' | 'safeguarded';
 }
 
+/** The columns of a hash-set entry's row, in the order addSetEntries takes them (the rest keep their defaults). */
+export const SET_ENTRY_COLUMNS = ['signal', 'hash', 'quality', 'set_id', 'label', 'created_at'] as const satisfies ReadonlyArray<keyof SignalEntriesTable>;
+
 /** Arbitrary constant naming the change-log lock (PostgreSQL advisory lock key). */
 const CHANGE_LOG_LOCK = 0x41524453; // "ARDS"
 const INSERT_BATCH = 500;
@@ -76,6 +79,7 @@ const INSERT_BATCH = 500;
  */
 export class SignalStore {
   private readonly entryInsert: BulkInsert<'signal_entries'>;
+  private readonly setEntryInsert: BulkInsert<'signal_entries'>;
   private readonly changeInsert: BulkInsert<'signal_changes'>;
 
   constructor(
@@ -85,9 +89,9 @@ export class SignalStore {
     this.entryInsert = new BulkInsert(dialect, {
       table: 'signal_entries',
       columns: ['signal', 'hash', 'quality', 'variant', 'media_id', 'set_id', 'label', 'frame_ms', 'created_at'],
-      skipConflictsOn: ['set_id', 'signal', 'hash', 'variant'],
       returning: 'id',
     });
+    this.setEntryInsert = new BulkInsert(dialect, { table: 'signal_entries', columns: SET_ENTRY_COLUMNS, returning: 'id' });
     this.changeInsert = new BulkInsert(dialect, { table: 'signal_changes', columns: ['entry_id', 'op', 'at'] });
   }
 
@@ -105,9 +109,9 @@ export class SignalStore {
   }
 
   /**
-   * Inserts entries and their change rows in `tx` (multi-row statements prepared once: bulk-insert.ts). Set entries
-   * already present in their set (same signal, hash and variant) are skipped. Returns the ids of the entries
-   * inserted, ascending (ids grow with input order within one call).
+   * Inserts entries and their change rows in `tx` (multi-row statements prepared once: bulk-insert.ts). Returns the
+   * ids of the entries inserted, ascending (ids grow with input order within one call). Nothing is deduplicated
+   * here: a hash set deduplicates its items before their hashes become entries (hash-set-import.ts).
    */
   async addEntries(tx: Executor, entries: readonly NewSignalEntry[], now = Date.now()): Promise<number[]> {
     if (entries.length === 0) return [];
@@ -126,7 +130,25 @@ export class SignalStore {
       values[v++] = now;
     }
     const { returned: ids } = await this.entryInsert.run(tx, values);
-    if (ids.length === 0) return [];
+    await this.logAdds(tx, ids, now);
+    return ids;
+  }
+
+  /**
+   * Inserts hash-set entries given as flat rows of SET_ENTRY_COLUMNS (row after row; the columns a set entry has),
+   * with their change rows, as addEntries does; returns how many were inserted. A bulk import builds these rows
+   * directly instead of an object per entry.
+   */
+  async addSetEntries(tx: Executor, rows: readonly unknown[], now = Date.now()): Promise<number> {
+    if (rows.length === 0) return 0;
+    await this.lockChangeLog(tx);
+    const { returned: ids } = await this.setEntryInsert.run(tx, rows);
+    await this.logAdds(tx, ids, now);
+    return ids.length;
+  }
+
+  private async logAdds(tx: Executor, ids: readonly number[], now: number): Promise<void> {
+    if (ids.length === 0) return;
     const changes: unknown[] = new Array(ids.length * 3);
     for (let i = 0, c = 0; i < ids.length; i++) {
       changes[c++] = ids[i];
@@ -134,7 +156,6 @@ export class SignalStore {
       changes[c++] = now;
     }
     await this.changeInsert.run(tx, changes);
-    return ids;
   }
 
   /** Marks live entries removed and logs their removal. Returns the ids actually removed. */

@@ -122,11 +122,22 @@ for (const adapter of databaseAdapters()) {
       expect(ids(again, base[0], 0)).toEqual([baseIds[0]]);
     });
 
-    it('skips a hash already in the same set', async () => {
-      const h = new Uint8Array(randomBytes(32));
-      expect(await add([h])).toHaveLength(1);
-      expect(await add([h])).toEqual([]);
-      expect(await store.maxSeq()).toBe(1);
+    it('adds set entries given as flat rows, each with its change (a set deduplicates its items before this)', async () => {
+      const [a, b] = [randomBytes(32), randomBytes(32)];
+      const rows = ['pdq', a, 90, setId, 'first', 5, 'pdq', b, null, setId, null, 5];
+      expect(await database.db.transaction().execute((tx) => store.addSetEntries(tx, rows, 5))).toBe(2);
+      const changes = await store.changesSince(0, 10);
+      expect(changes.map((c) => [c.op, Buffer.from(c.hash).toString('hex'), c.mediaId])).toEqual([
+        ['add', a.toString('hex'), null],
+        ['add', b.toString('hex'), null],
+      ]);
+      const described = await store.describe(changes.map((c) => c.entryId));
+      expect(changes.map((c) => described.get(c.entryId)).map((e) => [e?.setId, e?.quality, e?.label, e?.variant])).toEqual([
+        [setId, 90, 'first', 'plain'],
+        [setId, null, null, 'plain'],
+      ]);
+      expect(await database.db.transaction().execute((tx) => store.addSetEntries(tx, [], 5))).toBe(0);
+      expect(await store.maxSeq()).toBe(2);
     });
   });
 }

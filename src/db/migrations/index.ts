@@ -12,7 +12,8 @@ import { connections } from './0011-connections.js';
 import { web } from './0012-web.js';
 import { jobQueue } from './0013-job-queue.js';
 import { signalLookup } from './0014-signal-lookup.js';
+import { setEntries } from './0015-set-entries.js';
 import type { MigrationStep } from './types.js';
 
 /** Every migration, in order. Append only: a migration that has shipped is never edited. */
-export const MIGRATIONS: readonly MigrationStep[] = [jobs, authAudit, signals, ingest, cases, exchange, searchTime, operatorImport, notices, video, connections, web, jobQueue, signalLookup];
+export const MIGRATIONS: readonly MigrationStep[] = [jobs, authAudit, signals, ingest, cases, exchange, searchTime, operatorImport, notices, video, connections, web, jobQueue, signalLookup, setEntries];

@@ -7,9 +7,13 @@ import { InvalidError } from '../core/errors.js';
  * a truncated document) fails with a clear InvalidError instead of exhausting memory or the stack.
  */
 export interface JsonSink {
-  startObject(): void;
+  /**
+   * A container starts. Returning true skips its contents: they are still read and checked (nesting, lengths,
+   * grammar) but not reported, and the tokenizer reports only the container's end (see `skippedValues`).
+   */
+  startObject(): void | boolean;
   endObject(): void;
-  startArray(): void;
+  startArray(): void | boolean;
   endArray(): void;
   key(name: string): void;
   scalar(value: string | number | boolean | null): void;
@@ -43,6 +47,9 @@ export class JsonTokenizer {
   private pending = '';
   private lineNo = 1;
   private started = false;
+  /** Depth of the container whose contents are being skipped (0: none). */
+  private skipFrom = 0;
+  private skipped = 0;
 
   constructor(
     private readonly sink: JsonSink,
@@ -56,6 +63,11 @@ export class JsonTokenizer {
   /** The line the tokenizer has reached (1-based). */
   get line(): number {
     return this.lineNo;
+  }
+
+  /** Values (scalars and containers, at any depth) inside the last container whose contents were skipped. */
+  get skippedValues(): number {
+    return this.skipped;
   }
 
   get finished(): boolean {
@@ -134,7 +146,8 @@ export class JsonTokenizer {
             this.pending = s.slice(i);
             return;
           }
-          sink.key(this.decodeString(s, i + 1, end));
+          if (this.skipFrom === 0) sink.key(this.decodeString(s, i + 1, end));
+          else this.checkString(s, i + 1, end);
           this.state = S.Colon;
           i = end + 1;
           continue;
@@ -149,14 +162,13 @@ export class JsonTokenizer {
           if (c === 0x7b || c === 0x5b) {
             if (this.depth >= this.limits.maxDepth) throw this.error(`nesting deeper than ${this.limits.maxDepth} levels`);
             this.depth++;
-            if (c === 0x7b) {
-              this.stack[this.depth] = OBJECT;
-              this.state = S.KeyOrEnd;
-              sink.startObject();
-            } else {
-              this.stack[this.depth] = ARRAY;
-              this.state = S.ValueOrEnd;
-              sink.startArray();
+            const object = c === 0x7b;
+            this.stack[this.depth] = object ? OBJECT : ARRAY;
+            this.state = object ? S.KeyOrEnd : S.ValueOrEnd;
+            if (this.skipFrom !== 0) this.skipped++;
+            else if ((object ? sink.startObject() : sink.startArray()) === true) {
+              this.skipFrom = this.depth;
+              this.skipped = 0;
             }
             i++;
             continue;
@@ -167,9 +179,15 @@ export class JsonTokenizer {
               this.pending = s.slice(i);
               return;
             }
-            const value = this.decodeString(s, i + 1, end);
-            this.afterValue();
-            sink.scalar(value);
+            if (this.skipFrom === 0) {
+              const value = this.decodeString(s, i + 1, end);
+              this.afterValue();
+              sink.scalar(value);
+            } else {
+              this.checkString(s, i + 1, end);
+              this.afterValue();
+              this.skipped++;
+            }
             i = end + 1;
             continue;
           }
@@ -191,11 +209,12 @@ export class JsonTokenizer {
           if (text === 'true') value = true;
           else if (text === 'false') value = false;
           else if (text === 'null') value = null;
-          else if (NUMBER.test(text)) value = Number(text);
+          else if (NUMBER.test(text)) value = this.skipFrom === 0 ? Number(text) : 0;
           else if (j === n) throw this.error('ends inside a value (truncated?)');
           else throw this.error(`not a JSON value: "${text.slice(0, 40)}"`);
           this.afterValue();
-          sink.scalar(value);
+          if (this.skipFrom === 0) sink.scalar(value);
+          else this.skipped++;
           i = j;
           continue;
         }
@@ -204,8 +223,13 @@ export class JsonTokenizer {
   }
 
   private close(object: boolean): void {
+    const closing = this.depth;
     this.depth--;
     this.afterValue();
+    if (this.skipFrom !== 0) {
+      if (closing > this.skipFrom) return;
+      this.skipFrom = 0;
+    }
     if (object) this.sink.endObject();
     else this.sink.endArray();
   }
@@ -230,6 +254,20 @@ export class JsonTokenizer {
       if (backslashes % 2 === 0) return q;
       from = q + 1;
     }
+  }
+
+  /** What decodeString checks, without building the string (skipped contents). */
+  private checkString(s: string, from: number, to: number): void {
+    let lineBreak = false;
+    for (let k = from; k < to; k++) {
+      const c = s.charCodeAt(k);
+      if (c === 0x5c) {
+        this.decodeString(s, from, to);
+        return;
+      }
+      if (c === 0x0a) lineBreak = true;
+    }
+    if (lineBreak) throw this.error('a raw line break inside a string');
   }
 
   private decodeString(s: string, from: number, to: number): string {

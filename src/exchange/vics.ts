@@ -84,6 +84,8 @@ class VicsSink implements JsonSink {
 
   constructor(
     private readonly line: () => number,
+    /** Values the tokenizer skipped inside the last container it was told to skip. */
+    private readonly skipped: () => number,
     private readonly what: string,
     private readonly materialise: (record: number) => boolean = () => true,
   ) {}
@@ -122,17 +124,20 @@ class VicsSink implements JsonSink {
     return top !== undefined && ((top.role === R.Records && this.header?.kind === 'Media') || top.role === R.CaseMedia);
   }
 
-  private start(array: boolean): void {
+  /** Returns true for a media record that is only checked: the tokenizer skips its contents (`skipped` counts them). */
+  private start(array: boolean): boolean {
     const role = this.childRole();
     if (role === R.Root && array) this.fail('not a VICS file: the document is a JSON array, not an object');
     if (role === R.Records && !array) this.fail('"value" must be an array');
     if (role === R.CaseMedia && !array) this.fail('a case\'s "Media" must be an array');
     if (role === R.Case && array) this.fail('each case in "value" must be an object');
     let container: Container | null = null;
+    let skip = false;
     if (role === R.Build) {
       if (this.isRecordStart()) {
         this.recordValues = 0;
         this.building = this.materialise(this.records);
+        skip = !this.building;
       }
       this.count();
       if (this.building) {
@@ -141,6 +146,7 @@ class VicsSink implements JsonSink {
       }
     }
     this.frames.push({ role, container, key: null });
+    return skip;
   }
 
   private count(): void {
@@ -162,6 +168,8 @@ class VicsSink implements JsonSink {
     if (frame.role === R.Build && this.isRecordStart()) {
       if (this.building) this.record(frame.container);
       else {
+        this.recordValues += this.skipped();
+        if (this.recordValues > MAX_RECORD_VALUES) this.fail(`a media record with more than ${MAX_RECORD_VALUES} values`);
         this.records++;
         this.out.push(UNREAD);
       }
@@ -183,14 +191,14 @@ class VicsSink implements JsonSink {
     }
   }
 
-  startObject(): void {
-    this.start(false);
+  startObject(): boolean {
+    return this.start(false);
   }
   endObject(): void {
     this.end();
   }
-  startArray(): void {
-    this.start(true);
+  startArray(): boolean {
+    return this.start(true);
   }
   endArray(): void {
     this.end();
@@ -247,7 +255,12 @@ function sniff(text: string, what: string): void {
 export async function* readVics(input: Readable, what = 'the VICS file', options: VicsReadOptions = {}): AsyncGenerator<VicsEvent> {
   const decoder = new StringDecoder('utf8');
   let tokenizer: JsonTokenizer | undefined = undefined;
-  const sink: VicsSink = new VicsSink(() => tokenizer?.line ?? 1, what, options.materialise);
+  const sink: VicsSink = new VicsSink(
+    () => tokenizer?.line ?? 1,
+    () => tokenizer?.skippedValues ?? 0,
+    what,
+    options.materialise,
+  );
   tokenizer = new JsonTokenizer(sink, VICS_LIMITS, what);
   let sniffed = '';
   let checked = false;

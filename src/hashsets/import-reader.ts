@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { ErrorKind } from '../core/errors.js';
 import type { ExchangeFormat, ExchangeProblem } from '../exchange/entry.js';
@@ -41,7 +43,7 @@ export interface ReadBatch {
 }
 
 export type WorkerMessage =
-  | ({ readonly type: 'checked' } & FileCheck)
+  | ({ readonly type: 'checked' } & Omit<FileCheck, 'fileSha256'>)
   | ({ readonly type: 'batch' } & ReadBatch)
   | { readonly type: 'error'; readonly error: { kind: string; message: string; details?: Record<string, unknown> } };
 
@@ -56,7 +58,10 @@ export class ImportReader {
   private failure: Error | null = null;
   private closed = false;
 
-  constructor(setup: ReaderSetup, workerUrl: URL = resolveWorkerScript(import.meta.url, 'import-worker')) {
+  constructor(
+    private readonly setup: ReaderSetup,
+    workerUrl: URL = resolveWorkerScript(import.meta.url, 'import-worker'),
+  ) {
     // Parsing makes short-lived garbage only: a small young generation keeps the thread's memory down at little cost.
     this.worker = new Worker(workerUrl, { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
     this.worker.on('message', (m: WorkerMessage) => this.deliver(m));
@@ -66,13 +71,16 @@ export class ImportReader {
     });
   }
 
-  /** Reads the whole file for its SHA-256 and structure. Structural errors reject, as they do when importing. */
+  /**
+   * Reads the whole file for its structure (on the worker) and its SHA-256 (on this thread, at the same time: it is
+   * idle until the check ends). Structural errors reject, as they do when importing.
+   */
   async check(): Promise<FileCheck> {
     this.worker.postMessage({ type: 'check' } satisfies ReaderRequest);
-    const m = await this.next();
+    const [m, fileSha256] = await Promise.all([this.next(), sha256Of(this.setup.path)]);
     if (m.type !== 'checked') throw new Error(`import reader: expected the check, got ${m.type}`);
     const { type: _type, ...check } = m;
-    return check;
+    return { ...check, fileSha256 };
   }
 
   /**
@@ -121,6 +129,12 @@ export class ImportReader {
     this.waiting = null;
     waiting?.reject(this.failure);
   }
+}
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 function toError(error: { kind: string; message: string; details?: Record<string, unknown> }): Error {

@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { Transform } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AriadneError } from '../core/errors.js';
 import { entryKey, type ExchangeProblem } from '../exchange/entry.js';
@@ -11,7 +9,7 @@ import { PackedEntriesWriter } from './packed-entries.js';
 
 /**
  * Worker thread of an import (ImportReader starts one per file): it reads and parses the file so the importing thread
- * only writes. `check` reads the file whole (its SHA-256 and structure); `read` streams its records from a
+ * only writes. `check` reads the file whole for its structure (the importing thread hashes it meanwhile); `read` streams its records from a
  * checkpoint and posts them in batches of packed entries (packed-entries.ts), keyed and sorted for the set's index,
  * parsing the next batch while the importer writes the last one, never more than one batch ahead.
  */
@@ -35,18 +33,9 @@ function post(message: WorkerMessage, transfer: ArrayBuffer[] = []): void {
 }
 
 async function check(): Promise<void> {
-  const hash = createHash('sha256');
   let header: VicsHeader | null = null;
-  const input = createReadStream(setup.path).pipe(
-    new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        hash.update(chunk);
-        callback(null, chunk);
-      },
-    }),
-  );
-  const result = await checkRecords(setup.format, input, (h) => (header = h));
-  post({ type: 'checked', fileSha256: hash.digest('hex'), records: result.records, anyGood: result.anyGood, firstProblem: result.firstProblem, header });
+  const result = await checkRecords(setup.format, createReadStream(setup.path), (h) => (header = h));
+  post({ type: 'checked', records: result.records, anyGood: result.anyGood, firstProblem: result.firstProblem, header });
 }
 
 async function read(skip: number, batchSize: number): Promise<void> {

@@ -6,10 +6,11 @@ import type { Db } from '../db/schema.js';
 import type { ExchangeFormat, ExchangeProblem } from '../exchange/entry.js';
 import { describeFormat } from '../exchange/formats.js';
 import type { VicsHeader } from '../exchange/vics.js';
-import type { NewSignalEntry, SignalStore } from '../matching/signal-store.js';
+import type { SignalStore } from '../matching/signal-store.js';
 import { toSet, type HashSet } from './hash-set.js';
-import { ITEM_COLUMNS, itemColumn } from './hash-set-items.js';
+import { ITEM_COLUMNS } from './hash-set-items.js';
 import { ImportReader, type ReadBatch } from './import-reader.js';
+import { itemSignals } from './item-signals.js';
 import { PackedEntriesReader } from './packed-entries.js';
 
 export interface FileImportInput {
@@ -53,17 +54,6 @@ export const IMPORT_BATCH = 50_000;
 const MAX_PROBLEMS_KEPT = 1000;
 /** Rows handed to one bulk insert call (a few statements). */
 const ROW_CHUNK = 1024;
-const KEY = itemColumn('item_key');
-const LABEL = itemColumn('label');
-const SERIES = itemColumn('series');
-const PDQ_QUALITY = itemColumn('pdq_quality');
-/** The hashes an item's signal entries are made of, and where they lie in its row. */
-const HASH_COLUMNS: ReadonlyArray<readonly [NewSignalEntry['signal'], number]> = [
-  ['pdq', itemColumn('pdq')],
-  ['md5', itemColumn('md5')],
-  ['sha1', itemColumn('sha1')],
-  ['sha256', itemColumn('sha256')],
-];
 const SET_FORMAT: Record<ExchangeFormat, string> = { pdq: 'pdq-list', vics: 'vics', icse: 'icse-csv' };
 
 /** A hook for tests and tools: called after each committed batch with the records committed so far. */
@@ -96,7 +86,7 @@ export class HashSetImporter {
     private readonly batchSize = IMPORT_BATCH,
   ) {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error('an import batch is a positive number of records');
-    this.itemInsert = new BulkInsert(store.dialect, { table: 'hash_set_items', columns: ITEM_COLUMNS, skipConflictsOn: ['set_id', 'item_key'], returning: 'item_key', returnAs: 'text' });
+    this.itemInsert = new BulkInsert(store.dialect, { table: 'hash_set_items', columns: ITEM_COLUMNS, skipConflictsOn: ['set_id', 'item_key'], returning: 'id' });
   }
 
   async importFile(ctx: RequestContext, input: FileImportInput & { readonly name: string }, fileSize: number): Promise<ImportReport> {
@@ -216,8 +206,9 @@ export class HashSetImporter {
    * Adds a batch's items and the signal entries of those new to the set; returns how many items were new. An item is
    * its hashes (its key), deduplicated by the set's unique (set_id, item_key) index. The batch comes in key order (the
    * index is keyed by digests: sorted, a batch walks it once instead of landing all over it), ROW_CHUNK rows at a
-   * time as flat multi-row inserts that skip keys already present and return the keys they inserted; only those
-   * items' hashes become signal entries. Of two records with the same hashes the first in the file is kept.
+   * time as flat multi-row inserts that skip keys already present and return the ids they inserted; only those items'
+   * hashes become signal entries, derived by the database from the rows just written (item-signals.ts). Of two
+   * records with the same hashes the first in the file is kept.
    */
   private async addItems(tx: TxContext, setId: number, batch: PackedEntriesReader): Promise<number> {
     const n = batch.count;
@@ -231,23 +222,10 @@ export class HashSetImporter {
         v = batch.read(i, values, v + 1);
         values[v++] = tx.now;
       }
-      const fresh = new Set((await this.itemInsert.run(tx.tx, values)).returnedText);
-      if (fresh.size === 0) continue;
-      added += fresh.size;
-      // Rows of SET_ENTRY_COLUMNS: signal, hash, quality, set_id, label, created_at.
-      const signals: unknown[] = [];
-      for (let row = 0; row < to - from; row++) {
-        const at = row * width;
-        // Deleted once used: a later record with the same key was not inserted.
-        if (!fresh.delete(values[at + KEY] as string)) continue;
-        const label = values[at + LABEL] ?? values[at + SERIES] ?? null;
-        for (const [signal, column] of HASH_COLUMNS) {
-          const hex = values[at + column] as string | null;
-          if (hex === null) continue;
-          signals.push(signal, Buffer.from(hex, 'hex'), signal === 'pdq' ? values[at + PDQ_QUALITY] : null, setId, label, tx.now);
-        }
-      }
-      await this.store.addSetEntries(tx.tx, signals, tx.now);
+      const ids = (await this.itemInsert.run(tx.tx, values)).returned;
+      if (ids.length === 0) continue;
+      added += ids.length;
+      await this.store.addSelected(tx.tx, itemSignals(this.store.dialect, ids, tx.now), tx.now);
     }
     return added;
   }

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { BulkInsert } from '../db/bulk-insert.js';
 import { databaseId, lockChangeLog } from '../db/change-log.js';
 import type { Db, Dialect, Executor, SignalEntriesTable } from '../db/schema.js';
@@ -145,6 +145,29 @@ export class SignalStore {
     const { returned: ids } = await this.setEntryInsert.run(tx, rows);
     await this.logAdds(tx, ids, now);
     return ids.length;
+  }
+
+  /**
+   * Inserts the entries a query selects (its columns in SET_ENTRY_COLUMNS order) and logs each, as addEntries does;
+   * returns how many. The rows never pass through JavaScript: a bulk import derives entries from rows it has just
+   * written. On SQLite the statement's rows take consecutive ids ending at its last insert rowid (it holds the write
+   * lock; nothing is skipped), so their change rows are written by one statement too.
+   */
+  async addSelected(tx: Executor, select: RawBuilder<unknown>, now = Date.now()): Promise<number> {
+    await this.lockChangeLog(tx);
+    const insert = sql`insert into signal_entries (${sql.join(SET_ENTRY_COLUMNS.map((c) => sql.ref(c)))}) ${select}`;
+    if (this.dialect === 'postgres') {
+      const { rows } = await sql<{ id: number }>`${insert} returning id`.execute(tx);
+      const ids = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+      await this.logAdds(tx, ids, now);
+      return ids.length;
+    }
+    const result = await insert.execute(tx);
+    const added = Number(result.numAffectedRows ?? 0n);
+    if (added === 0) return 0;
+    const last = Number(result.insertId);
+    await sql`insert into signal_changes (entry_id, op, at) select id, 'add', ${now} from signal_entries where id between ${last - added + 1} and ${last} order by id`.execute(tx);
+    return added;
   }
 
   private async logAdds(tx: Executor, ids: readonly number[], now: number): Promise<void> {

@@ -65,6 +65,14 @@ for (const adapter of databaseAdapters()) {
       expect(await count(database, 'hash_set_items')).toBe(1300);
       expect(await count(database, 'signal_entries')).toBe(2600);
       expect(await count(database, 'signal_changes')).toBe(2600);
+      // Each item's hashes are its entries, byte for byte, labelled with its series.
+      const items = await database.db.selectFrom('hash_set_items').select(['md5', 'sha1', 'series']).execute();
+      const entries = await database.db.selectFrom('signal_entries').select(['signal', 'hash', 'label', 'set_id', 'media_id', 'variant']).execute();
+      const key = (signal: string, hex: string | null, label: string | null) => `${signal} ${hex} ${label}`;
+      expect(entries.map((e) => key(e.signal, Buffer.from(e.hash).toString('hex'), e.label)).sort()).toEqual(
+        items.flatMap((i) => [key('md5', i.md5, i.series), key('sha1', i.sha1, i.series)]).sort(),
+      );
+      expect(new Set(entries.map((e) => `${e.set_id} ${e.media_id} ${e.variant}`))).toEqual(new Set([`${resumed.set.id} null plain`]));
       // One audited entry per committed batch: 600, then 600 and 200 after resuming.
       expect(await audited(database, 'hashset.entries.add')).toBe(3);
       const checkpoint = await database.db.selectFrom('hash_set_imports').selectAll().executeTakeFirstOrThrow();
@@ -85,6 +93,20 @@ for (const adapter of databaseAdapters()) {
       const back = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { value: Array<{ MediaID: number; Series: string; MediaFiles: unknown }> };
       expect(back.value.map((r) => r.MediaID).sort((a, b) => a - b)).toEqual(Array.from({ length: 1300 }, (_, i) => i));
       expect(back.value.find((r) => r.MediaID === 8)).toMatchObject({ Series: 'S1', MediaFiles: [{ FileName: 'f8.jpg' }] });
+    });
+
+    it('makes PDQ entries with their quality and label from a PDQ list', async () => {
+      const hashes = ['ab'.repeat(32), 'cd'.repeat(32)];
+      const path = join(dir, 'list.csv');
+      writeFileSync(path, `hash,quality,label\n${hashes[0]},90,first\n${hashes[1]},,\n`);
+      const sets = new HashSetService(database.db, store, new AuditLog({ db: database.db }), new AccessPolicy());
+      expect(await sets.importFile(operator, { format: 'pdq', name: 'PDQ', path })).toMatchObject({ imported: 2, problems: [] });
+      const rows = await database.db.selectFrom('signal_entries').select(['signal', 'hash', 'quality', 'label']).orderBy('hash').execute();
+      expect(rows.map((r) => [r.signal, Buffer.from(r.hash).toString('hex'), r.quality === null ? null : Number(r.quality), r.label])).toEqual([
+        ['pdq', hashes[0], 90, 'first'],
+        ['pdq', hashes[1], null, null],
+      ]);
+      expect((await store.changesSince(0, 10)).map((c) => c.entryId)).toHaveLength(2);
     });
 
     it('keeps the first of two records with the same hashes in one batch, and sorts nothing else away', async () => {

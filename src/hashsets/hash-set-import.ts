@@ -90,7 +90,7 @@ export class HashSetImporter {
   }
 
   async importFile(ctx: RequestContext, input: FileImportInput & { readonly name: string }, fileSize: number): Promise<ImportReport> {
-    const reader = new ImportReader({ format: input.format, path: input.path, maxProblems: MAX_PROBLEMS_KEPT });
+    const reader = new ImportReader({ format: input.format, path: input.path, maxProblems: MAX_PROBLEMS_KEPT, batchSize: this.batchSize });
     try {
       return await this.run(ctx, input, fileSize, reader);
     } finally {
@@ -163,7 +163,7 @@ export class HashSetImporter {
         await this.afterBatch?.(recordsDone);
       }
     };
-    for await (const batch of reader.read(start.recordsDone, this.batchSize)) await commit(batch);
+    for await (const batch of reader.read(start.recordsDone)) await commit(batch);
     if (problemCount > problems.length) problems.push({ line: 0, message: `${problemCount - problems.length} more problems not listed` });
     return { ...base, set: await this.get(setId), imported, duplicates: seen - imported, problems, resumedFrom: start.recordsDone, alreadyImported: false };
   }

@@ -13,9 +13,11 @@ export interface ReaderSetup {
   readonly path: string;
   /** Problems listed at most over the whole read (the rest are only counted). */
   readonly maxProblems: number;
+  /** Records in a batch. */
+  readonly batchSize: number;
 }
 
-export type ReaderRequest = { readonly type: 'check' } | { readonly type: 'read'; readonly skip: number; readonly batchSize: number } | { readonly type: 'ack'; readonly batch: number };
+export type ReaderRequest = { readonly type: 'check' } | { readonly type: 'read'; readonly skip: number } | { readonly type: 'ack'; readonly batch: number };
 
 /** The file read whole: its identity and structure. */
 export interface FileCheck {
@@ -84,11 +86,12 @@ export class ImportReader {
   }
 
   /**
-   * The file's records after the first `skip`, in batches of `batchSize` records. The worker parses the next batch
-   * while the caller handles this one, and waits for the caller to ask for it before parsing another.
+   * The file's records after the first `skip`, in batches of the setup's size. The worker parses the next batch
+   * while the caller handles this one, and waits for the caller to ask for it before parsing another. (From the
+   * first record, it has started as soon as the check ended.)
    */
-  async *read(skip: number, batchSize: number): AsyncGenerator<ReadBatch> {
-    this.worker.postMessage({ type: 'read', skip, batchSize } satisfies ReaderRequest);
+  async *read(skip: number): AsyncGenerator<ReadBatch> {
+    this.worker.postMessage({ type: 'read', skip } satisfies ReaderRequest);
     for (;;) {
       const m = await this.next();
       if (m.type !== 'batch') throw new Error(`import reader: expected a batch, got ${m.type}`);

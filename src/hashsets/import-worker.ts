@@ -18,15 +18,42 @@ const port = parentPort;
 const setup = workerData as ReaderSetup;
 let acked = 0;
 let wake: (() => void) | null = null;
+/**
+ * Reading from the first record starts as soon as the check ends, before the importer has found its checkpoint (it
+ * needs the file's SHA-256 first): almost every import starts there. Its first batch waits for the importer's `read`;
+ * a read from elsewhere (a resumed import) abandons it.
+ */
+let asked: { skip: number } | null = null;
+let abandoned = false;
 
 port.on('message', (request: ReaderRequest) => {
   if (request.type === 'ack') {
     acked = request.batch;
-    wake?.();
-    return;
+    notify();
+  } else if (request.type === 'check') {
+    void check()
+      .then(() => read(0))
+      .catch(fail);
+  } else {
+    asked = { skip: request.skip };
+    if (request.skip !== 0) {
+      abandoned = true;
+      void read(request.skip).catch(fail);
+    }
+    notify();
   }
-  void (request.type === 'check' ? check() : read(request.skip, request.batchSize)).catch((error: unknown) => post({ type: 'error', error: describe(error) }));
 });
+
+/** Wakes the read waiting for the importer, if one is. */
+function notify(): void {
+  const w = wake;
+  wake = null;
+  w?.();
+}
+
+function fail(error: unknown): void {
+  post({ type: 'error', error: describe(error) });
+}
 
 function post(message: WorkerMessage, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
@@ -38,7 +65,9 @@ async function check(): Promise<void> {
   post({ type: 'checked', records: result.records, anyGood: result.anyGood, firstProblem: result.firstProblem, header });
 }
 
-async function read(skip: number, batchSize: number): Promise<void> {
+async function read(skip: number): Promise<void> {
+  const speculative = asked === null;
+  const stale = () => speculative && abandoned;
   const packer = new PackedEntriesWriter();
   let problems: ExchangeProblem[] = [];
   let problemCount = 0;
@@ -46,8 +75,9 @@ async function read(skip: number, batchSize: number): Promise<void> {
   let records = 0;
   let batch = 0;
   const send = async (final: boolean) => {
-    // One batch ahead at most: wait until the importer has written the one before.
-    while (acked < batch) await new Promise<void>((resolve) => (wake = resolve));
+    // Not before the importer asks (from here), and one batch ahead at most: not before it has written the last one.
+    while ((asked === null || acked < batch) && !stale()) await new Promise<void>((resolve) => (wake = resolve));
+    if (stale()) return;
     const packed = packer.finish();
     batch++;
     post({ type: 'batch', batch, final, records, problems, problemCount, packed }, [packed.bytes.buffer as ArrayBuffer, packed.offsets.buffer as ArrayBuffer]);
@@ -56,6 +86,7 @@ async function read(skip: number, batchSize: number): Promise<void> {
     problemCount = 0;
   };
   for await (const record of readRecords(setup.format, createReadStream(setup.path), () => undefined, skip)) {
+    if (stale()) return;
     records++;
     if (record.ok) packer.add(entryKey(record.entry), record.entry);
     else {
@@ -65,7 +96,7 @@ async function read(skip: number, batchSize: number): Promise<void> {
         problemsSent++;
       }
     }
-    if (records >= batchSize) await send(false);
+    if (records >= setup.batchSize) await send(false);
   }
   await send(true);
 }

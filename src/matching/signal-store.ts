@@ -64,7 +64,7 @@ export interface ItemSeries {
   readonly identificationStatus: 'unidentified' | 'identified' | 'safeguarded';
 }
 
-/** The columns of a hash-set entry's row, in the order addSetEntries takes them (the rest keep their defaults). */
+/** The columns of a hash-set entry's row, in the order addSelected's query yields them (the rest keep their defaults). */
 export const SET_ENTRY_COLUMNS = ['signal', 'hash', 'quality', 'set_id', 'label', 'created_at'] as const satisfies ReadonlyArray<keyof SignalEntriesTable>;
 
 /** Arbitrary constant naming the change-log lock (PostgreSQL advisory lock key). */
@@ -79,7 +79,6 @@ const INSERT_BATCH = 500;
  */
 export class SignalStore {
   private readonly entryInsert: BulkInsert<'signal_entries'>;
-  private readonly setEntryInsert: BulkInsert<'signal_entries'>;
   private readonly changeInsert: BulkInsert<'signal_changes'>;
 
   constructor(
@@ -91,7 +90,6 @@ export class SignalStore {
       columns: ['signal', 'hash', 'quality', 'variant', 'media_id', 'set_id', 'label', 'frame_ms', 'created_at'],
       returning: 'id',
     });
-    this.setEntryInsert = new BulkInsert(dialect, { table: 'signal_entries', columns: SET_ENTRY_COLUMNS, returning: 'id' });
     this.changeInsert = new BulkInsert(dialect, { table: 'signal_changes', columns: ['entry_id', 'op', 'at'] });
   }
 
@@ -132,19 +130,6 @@ export class SignalStore {
     const { returned: ids } = await this.entryInsert.run(tx, values);
     await this.logAdds(tx, ids, now);
     return ids;
-  }
-
-  /**
-   * Inserts hash-set entries given as flat rows of SET_ENTRY_COLUMNS (row after row; the columns a set entry has),
-   * with their change rows, as addEntries does; returns how many were inserted. A bulk import builds these rows
-   * directly instead of an object per entry.
-   */
-  async addSetEntries(tx: Executor, rows: readonly unknown[], now = Date.now()): Promise<number> {
-    if (rows.length === 0) return 0;
-    await this.lockChangeLog(tx);
-    const { returned: ids } = await this.setEntryInsert.run(tx, rows);
-    await this.logAdds(tx, ids, now);
-    return ids.length;
   }
 
   /**

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
+import { itemSignals } from '../../src/hashsets/item-signals.js';
 import { Matches } from '../../src/index/matches.js';
 import { MultiIndexHashIndex } from '../../src/index/multi-index-hash-index.js';
 import { IndexCatalog } from '../../src/matching/index-catalog.js';
@@ -122,21 +123,28 @@ for (const adapter of databaseAdapters()) {
       expect(ids(again, base[0], 0)).toEqual([baseIds[0]]);
     });
 
-    it('adds set entries given as flat rows, each with its change (a set deduplicates its items before this)', async () => {
-      const [a, b] = [randomBytes(32), randomBytes(32)];
-      const rows = ['pdq', a, 90, setId, 'first', 5, 'pdq', b, null, setId, null, 5];
-      expect(await database.db.transaction().execute((tx) => store.addSetEntries(tx, rows, 5))).toBe(2);
+    it('adds the set entries a query selects, each with its change (a set deduplicates its items before this)', async () => {
+      const [pdq, md5] = [randomBytes(32).toString('hex'), randomBytes(16).toString('hex')];
+      const item = (key: string, fields: Record<string, unknown>) =>
+        database.db
+          .insertInto('hash_set_items')
+          .values({ set_id: setId, item_key: key, created_at: 5, ...fields })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+          .then((r) => Number(r.id));
+      const ids = [await item('a', { pdq, pdq_quality: 90, label: 'first' }), await item('b', { md5, series: 'S' })];
+      expect(await database.db.transaction().execute((tx) => store.addSelected(tx, itemSignals(database.dialect, ids, 5), 5))).toBe(2);
       const changes = await store.changesSince(0, 10);
-      expect(changes.map((c) => [c.op, Buffer.from(c.hash).toString('hex'), c.mediaId])).toEqual([
-        ['add', a.toString('hex'), null],
-        ['add', b.toString('hex'), null],
+      expect(changes.map((c) => [c.op, c.signal, Buffer.from(c.hash).toString('hex'), c.mediaId])).toEqual([
+        ['add', 'pdq', pdq, null],
+        ['add', 'md5', md5, null],
       ]);
       const described = await store.describe(changes.map((c) => c.entryId));
       expect(changes.map((c) => described.get(c.entryId)).map((e) => [e?.setId, e?.quality, e?.label, e?.variant])).toEqual([
         [setId, 90, 'first', 'plain'],
-        [setId, null, null, 'plain'],
+        [setId, null, 'S', 'plain'],
       ]);
-      expect(await database.db.transaction().execute((tx) => store.addSetEntries(tx, [], 5))).toBe(0);
+      expect(await database.db.transaction().execute((tx) => store.addSelected(tx, itemSignals(database.dialect, [], 5), 5))).toBe(0);
       expect(await store.maxSeq()).toBe(2);
     });
   });

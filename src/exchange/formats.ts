@@ -4,7 +4,8 @@ import { formatHash256 } from '../core/hash256.js';
 import type { ExchangeEntry, ExchangeFormat, ExchangeProblem, ExchangeRecord } from './entry.js';
 import { ICSE_HEADER, icseRow, readIcseCsv } from './icse-csv.js';
 import { pdqCsvRow, PDQ_CSV_HEADER, readPdqList } from './pdq-list.js';
-import { readVics, VICS_CLOSE, VICS_OPEN, vicsMediaJson, type VicsHeader } from './vics.js';
+import { readVics, type VicsHeader } from './vics.js';
+import { VICS_CLOSE, VICS_OPEN, vicsMediaJson } from './vics-write.js';
 
 /** The exchange formats behind one reader and one writer: VICS JSON, ICSE semicolon exports, PDQ lists. */
 

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { InvalidError } from '../../src/core/errors.js';
 import { emptyEntry, type ExchangeEntry, type ExchangeRecord } from '../../src/exchange/entry.js';
 import { checkRecords, readRecords } from '../../src/exchange/formats.js';
-import { readVics, vicsMediaJson, type VicsEvent, type VicsHeader } from '../../src/exchange/vics.js';
+import { vicsMediaJson } from '../../src/exchange/vics-write.js';
+import { readVics, type VicsEvent, type VicsHeader } from '../../src/exchange/vics.js';
 import { digest, mediaRecord, vicsDocument } from './fixtures.js';
 
 /** Feeds text in small chunks so every token boundary lands inside a chunk somewhere. */

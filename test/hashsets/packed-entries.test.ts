@@ -1,28 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { ExchangeEntry } from '../../src/exchange/entry.js';
+import { emptyEntry, type ExchangeEntry } from '../../src/exchange/entry.js';
 import { ENTRY_COLUMNS, entryValues, fromItemRow, type ItemFields } from '../../src/hashsets/hash-set-items.js';
 import { PACKED_VALUES, PackedEntriesReader, PackedEntriesWriter } from '../../src/hashsets/packed-entries.js';
 
-const BLANK: ExchangeEntry = {
-  mediaRef: null,
-  md5: null,
-  sha1: null,
-  sha256: null,
-  pdq: null,
-  pdqQuality: null,
-  photoDna: null,
-  altHashes: [],
-  category: null,
-  baseline: null,
-  series: null,
-  victimIdentified: null,
-  offenderIdentified: null,
-  distributed: null,
-  tags: [],
-  mediaType: null,
-  fileName: null,
-  label: null,
-};
+const BLANK: ExchangeEntry = emptyEntry();
 
 function unpack(reader: PackedEntriesReader, i: number): { key: unknown; entry: ExchangeEntry } {
   const values = new Array<unknown>(PACKED_VALUES);

@@ -23,7 +23,7 @@ let wake: (() => void) | null = null;
  * needs the file's SHA-256 first): almost every import starts there. Its first batch waits for the importer's `read`;
  * a read from elsewhere (a resumed import) abandons it.
  */
-let asked: { skip: number } | null = null;
+let asked = false;
 let abandoned = false;
 
 port.on('message', (request: ReaderRequest) => {
@@ -35,7 +35,7 @@ port.on('message', (request: ReaderRequest) => {
       .then(() => read(0))
       .catch(fail);
   } else {
-    asked = { skip: request.skip };
+    asked = true;
     if (request.skip !== 0) {
       abandoned = true;
       void read(request.skip).catch(fail);
@@ -66,7 +66,7 @@ async function check(): Promise<void> {
 }
 
 async function read(skip: number): Promise<void> {
-  const speculative = asked === null;
+  const speculative = !asked;
   const stale = () => speculative && abandoned;
   const packer = new PackedEntriesWriter();
   let problems: ExchangeProblem[] = [];
@@ -76,7 +76,7 @@ async function read(skip: number): Promise<void> {
   let batch = 0;
   const send = async (final: boolean) => {
     // Not before the importer asks (from here), and one batch ahead at most: not before it has written the last one.
-    while ((asked === null || acked < batch) && !stale()) await new Promise<void>((resolve) => (wake = resolve));
+    while ((!asked || acked < batch) && !stale()) await new Promise<void>((resolve) => (wake = resolve));
     if (stale()) return;
     const packed = packer.finish();
     batch++;

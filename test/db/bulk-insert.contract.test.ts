@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BulkInsert } from '../../src/db/bulk-insert.js';
 import type { Database } from '../../src/db/database.js';
-import { databaseAdapters, openMigrated } from '../support/databases.js';
+import { databaseAdapters, insertHashSet, openMigrated } from '../support/databases.js';
 
 const COLUMNS = ['set_id', 'item_key', 'md5', 'label', 'created_at'] as const;
 
@@ -32,12 +32,7 @@ for (const adapter of databaseAdapters()) {
 
     beforeEach(async () => {
       ({ database, drop } = await openMigrated(adapter));
-      const set = await database.db
-        .insertInto('hash_sets')
-        .values({ name: 'S', source: '', terms: '', format: 'vics', enabled: 1, entry_count: 0, created_by: null, created_at: 0, updated_at: 0 })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      setId = Number(set.id);
+      setId = await insertHashSet(database, 'S', 'vics');
     });
 
     afterEach(async () => {

@@ -9,7 +9,7 @@ import { Matches } from '../../src/index/matches.js';
 import { MultiIndexHashIndex } from '../../src/index/multi-index-hash-index.js';
 import { IndexCatalog } from '../../src/matching/index-catalog.js';
 import { SignalStore } from '../../src/matching/signal-store.js';
-import { databaseAdapters, openMigrated } from '../support/databases.js';
+import { databaseAdapters, insertHashSet, openMigrated } from '../support/databases.js';
 
 function recordingLogger() {
   const warnings: string[] = [];
@@ -35,13 +35,7 @@ for (const adapter of databaseAdapters()) {
       ({ database, drop } = await openMigrated(adapter));
       store = new SignalStore(database.db, database.dialect);
       snapshots = mkdtempSync(join(tmpdir(), 'ariadne-snap-'));
-      const now = Date.now();
-      const set = await database.db
-        .insertInto('hash_sets')
-        .values({ name: 'test list', source: '', terms: '', format: 'pdq-list', enabled: 1, entry_count: 0, created_by: null, created_at: now, updated_at: now })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      setId = Number(set.id);
+      setId = await insertHashSet(database, 'test list', 'pdq-list');
     });
 
     afterEach(async () => {

@@ -68,3 +68,14 @@ export async function openMigrated(adapter: DatabaseAdapter): Promise<{ database
   await migrateToLatest(database.db as Kysely<unknown>, database.dialect);
   return { database, drop: created.drop };
 }
+
+/** An empty, enabled hash set written straight to the database (no audit: for store-level contract suites). */
+export async function insertHashSet(database: Database, name: string, format: string): Promise<number> {
+  const now = Date.now();
+  const set = await database.db
+    .insertInto('hash_sets')
+    .values({ name, source: '', terms: '', format, enabled: 1, entry_count: 0, created_by: null, created_at: now, updated_at: now })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return Number(set.id);
+}

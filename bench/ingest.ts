@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, createReadStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { contextFor, systemActor } from '../src/auth/actor.js';
@@ -83,7 +83,7 @@ export async function run(args: string[]): Promise<void> {
       submissionId = submission.id;
       // As `ariadne ingest` takes a folder in: several files at once, so that their intake commits are shared.
       await forEachConcurrent(walkPaths([corpus]), 4, async (item) => {
-        if (item.ok) await container.submissions.addFile(ctx, submission.id, { path: item.path, mtime: Math.round(item.mtime) }, createReadStream(item.absolute));
+        if (item.ok) await container.submissions.addLocalFile(ctx, submission.id, { path: item.path, mtime: Math.round(item.mtime) }, item.absolute);
       });
       await container.submissions.seal(ctx, submission.id);
       for (;;) {

@@ -171,14 +171,16 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
     });
 
     let pool: HashPool | undefined;
-    const hashPool = () => (pool ??= new HashPool({ size: config.hashThreads }));
+    // With a local store, the pool's workers read and write blobs themselves (ingest's intake and image analysis).
+    const localBlobs = blobStore.localAccess?.();
+    const hashPool = () => (pool ??= new HashPool({ size: config.hashThreads, blobs: localBlobs }));
     opened.push(async () => {
       await pool?.close();
     });
 
     const limits = resolveIngestLimits();
     const ffmpeg = resolveVideoDecoder(config.video.ffmpegPath, logger);
-    const submissions = new SubmissionService(database.db, blobStore, queue, access.audit, access.policy);
+    const submissions = new SubmissionService(database.db, blobStore, queue, access.audit, access.policy, localBlobs ? (path) => hashPool().storeFile(path) : undefined);
     const viewer = new MediaViewService(database.db, blobStore, access.policy, access.audit);
     const reports = new ReportService(database.db, submissions, catalog, matching, videoMatching);
     jobHandlers.register(
@@ -188,7 +190,7 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
         blobs: blobStore,
         signals,
         audit: access.audit,
-        tools: createMediaToolkit({ pool: hashPool, limits, ffmpeg, videoFps: config.video.sampleFps }),
+        tools: createMediaToolkit({ pool: hashPool, limits, ffmpeg, videoFps: config.video.sampleFps, storedBlobs: localBlobs !== undefined }),
         submissions,
         limits,
         tmpDir: join(config.dataDir, 'tmp'),

@@ -12,9 +12,10 @@ import type { ClaimedJob, JobOutcome } from '../jobs/job-queue.js';
 import type { JobContext } from '../jobs/job-runner.js';
 import type { NewSignalEntry, SignalStore } from '../matching/signal-store.js';
 import type { IngestLimits } from '../media/limits.js';
+import { HEAD_BYTES } from '../signals/stored-blobs.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { VideoFacts } from '../video/video-analysis.js';
-import type { ExifFacts, MediaTools } from './media-tools.js';
+import type { ExifFacts, MediaTools, StoredImageAnalysis } from './media-tools.js';
 import { archiveMemberPath } from './paths.js';
 import { completeIfDone, type SubmissionService } from './submission-service.js';
 
@@ -37,7 +38,6 @@ export interface IngestFileJobDeps {
   readonly afterItem?: (tx: Tx, event: { readonly fileId: number; readonly submissionId: number; readonly mediaId: number }) => Promise<void>;
 }
 
-const HEAD_BYTES = 64 * 1024;
 /** Stored files up to this size are read whole; larger ones (videos, archives) stream from the store. */
 const WHOLE_READ_BYTES = 32 * 1024 * 1024;
 const DEFAULT_MAX_IMAGE_BYTES = 256 * 1024 * 1024;
@@ -65,8 +65,7 @@ export function ingestFileJob(deps: IngestFileJobDeps) {
       const known = await deps.db.selectFrom('media_items').select(['id', 'mime']).where('sha256', '=', file.blob_sha256).executeTakeFirst();
       if (known) return finish(deps, file, { mediaId: Number(known.id), mime: known.mime });
 
-      // One decrypting read of the blob: the head to sniff, and for an image the rest of the same stream.
-      const blob = await openBlob(deps.blobs, file.blob_sha256, file.size);
+      const blob = await probeBlob(deps, file);
       try {
         return await processBlob(deps, file, blob, ctx);
       } finally {
@@ -84,7 +83,7 @@ export function ingestFileJob(deps: IngestFileJobDeps) {
   };
 }
 
-async function processBlob(deps: IngestFileJobDeps, file: FileRow, blob: OpenBlob, ctx: JobContext): Promise<JobOutcome> {
+async function processBlob(deps: IngestFileJobDeps, file: FileRow, blob: BlobProbe, ctx: JobContext): Promise<JobOutcome> {
   const head = blob.head;
   const type = await fileTypeFromBuffer(head);
   const mime = type?.mime ?? (file.size === 0 ? 'application/x-empty' : 'application/octet-stream');
@@ -98,25 +97,23 @@ async function processBlob(deps: IngestFileJobDeps, file: FileRow, blob: OpenBlo
     return await ingestVideo(deps, file, mime, ctx);
   }
   if (!mime.startsWith('image/') && !isBmp(head)) return finish(deps, file, { mime, error: `not a supported media file (${mime})` });
-  if ((file.size ?? 0) > (deps.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES)) {
+  if ((file.size ?? 0) > maxImageBytes(deps)) {
     return finish(deps, file, { mime, item: { kind: 'image', width: null, height: null, entries: [], exif: null } });
   }
 
-  const bytes = await blob.rest();
-  const known = file.md5 && file.sha1 && file.blob_sha256 ? { md5: file.md5, sha1: file.sha1, sha256: file.blob_sha256 } : undefined;
-  const { signals, exif, renditions } = await deps.tools.analyse(bytes, known);
+  const { signals, exif, renditions } = await blob.analyse();
   if (signals.pdq === null || renditions === null) return finish(deps, file, { mime: signals.mime, error: `image could not be decoded: ${signals.imageError ?? 'unknown reason'}` });
-  const [thumb, preview] = await Promise.all([
-    deps.blobs.put(renditions.thumbnail),
-    // No preview bytes: the original (already stored) is its own preview.
-    renditions.preview ? deps.blobs.put(renditions.preview) : { sha256: file.blob_sha256! },
-  ]);
   const entries: NewSignalEntry[] = [{ signal: 'pdq', hash: hex(signals.pdq), quality: signals.quality, variant: 'plain' }];
   if (signals.trimmed) entries.push({ signal: 'pdq', hash: hex(signals.trimmed.pdq), quality: signals.trimmed.quality, variant: 'trimmed' });
   return finish(deps, file, {
     mime: signals.mime,
-    item: { kind: 'image', width: signals.width ?? null, height: signals.height ?? null, entries, exif, thumbnail: thumb.sha256, preview: preview.sha256 },
+    // No preview of its own: the original (already stored) is its own preview.
+    item: { kind: 'image', width: signals.width ?? null, height: signals.height ?? null, entries, exif, thumbnail: renditions.thumbnail, preview: renditions.preview ?? file.blob_sha256! },
   });
+}
+
+function maxImageBytes(deps: IngestFileJobDeps): number {
+  return deps.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES;
 }
 
 /**
@@ -313,6 +310,48 @@ async function expandArchive(deps: IngestFileJobDeps, file: FileRow, kind: strin
     await unlink(local).catch(() => undefined);
   }
   return finish(deps, file, { mime, container: true });
+}
+
+/** A stored blob as the job sees it: its first bytes to sniff, and the analysis of the image it may be. */
+interface BlobProbe {
+  /** The first HEAD_BYTES of the plaintext (fewer when the blob is shorter). */
+  readonly head: Buffer;
+  /** Signals, EXIF and the stored renditions' addresses: decodes the image once (asked only of images). */
+  analyse(): Promise<StoredImageAnalysis>;
+  close(): void;
+}
+
+/**
+ * The blob's head and analysis. Where the media tools analyse blobs where they are stored (a local store, read and
+ * written by a hash worker), one call does both for any blob the job may decode; otherwise the blob is read here
+ * (openBlob) and its bytes handed to analyse, and the renditions stored from here.
+ */
+async function probeBlob(deps: IngestFileJobDeps, file: FileRow): Promise<BlobProbe> {
+  const sha256 = file.blob_sha256!;
+  if (deps.tools.analyseStored && file.md5 && file.sha1 && file.size !== null && file.size <= Math.min(WHOLE_READ_BYTES, maxImageBytes(deps))) {
+    const { head, analysis } = await deps.tools.analyseStored(sha256, { md5: file.md5, sha1: file.sha1, sha256 });
+    return {
+      head,
+      analyse: async () => {
+        if (!analysis) throw new Error(`blob ${sha256} was not analysed (its head is an archive's)`);
+        return analysis;
+      },
+      close: () => undefined,
+    };
+  }
+  // One decrypting read of the blob: the head to sniff, and for an image the rest of the same stream.
+  const blob = await openBlob(deps.blobs, sha256, file.size);
+  return {
+    head: blob.head,
+    analyse: async () => {
+      const known = file.md5 && file.sha1 ? { md5: file.md5, sha1: file.sha1, sha256 } : undefined;
+      const { signals, exif, renditions } = await deps.tools.analyse(await blob.rest(), known);
+      if (signals.pdq === null || renditions === null) return { signals, exif, renditions: null };
+      const [thumbnail, preview] = await Promise.all([deps.blobs.put(renditions.thumbnail), renditions.preview ? deps.blobs.put(renditions.preview) : null]);
+      return { signals, exif, renditions: { thumbnail: thumbnail.sha256, preview: preview?.sha256 ?? null } };
+    },
+    close: () => blob.close(),
+  };
 }
 
 interface OpenBlob {

@@ -23,6 +23,14 @@ export interface Renditions {
   readonly preview: Buffer | null;
 }
 
+/** An image analysed where it is stored: its signals, EXIF, and the addresses of its renditions, already stored. */
+export interface StoredImageAnalysis {
+  readonly signals: FileSignals;
+  readonly exif: ExifFacts | null;
+  /** Null when the image could not be decoded. preview null: the stored original is its own preview. */
+  readonly renditions: { readonly thumbnail: string; readonly preview: string | null } | null;
+}
+
 export interface ArchiveMember {
   readonly path: string;
   readonly mtime: number | null;
@@ -42,6 +50,13 @@ export interface MediaTools {
    * the caller must not use them (or any view of their memory) afterwards.
    */
   analyse(bytes: Buffer, known?: { readonly md5: string; readonly sha1: string; readonly sha256: string }): Promise<{ signals: FileSignals; exif: ExifFacts | null; renditions: Renditions | null }>;
+  /**
+   * A stored blob analysed by a thread that reads and writes the blob store itself (a local store), so neither the
+   * bytes nor the renditions pass through the caller: the blob's first bytes, and unless they are an archive's, the
+   * analysis of `analyse` with the renditions stored. Absent when the store is not local: the caller then reads the
+   * blob, calls analyse and stores the renditions.
+   */
+  analyseStored?(sha256: string, known: { readonly md5: string; readonly sha1: string; readonly sha256: string }): Promise<{ head: Buffer; analysis: StoredImageAnalysis | null }>;
   /** Archive format from the first bytes, or null when the bytes are not an archive. */
   archiveKind(head: Buffer): string | null;
   /** Members of an archive held in a local file, as a stream of entries and refusals. */

@@ -1,15 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import type { StoredFile } from '../signals/stored-blobs.js';
 import type { BlobStore } from '../storage/blob-store.js';
 
-export interface StoredBytes {
-  readonly sha256: string;
-  readonly md5: string;
-  readonly sha1: string;
-  readonly size: number;
-  /** False when the blob store already held these bytes (nothing new was written). */
-  readonly created: boolean;
-}
+/** Digests, size, and whether the blob store did not hold these bytes before (false: nothing new was written). */
+export type StoredBytes = StoredFile;
 
 /** Files up to this size are gathered and stored as one buffer; larger ones stream through. */
 const WHOLE_FILE_BYTES = 4 * 1024 * 1024;

@@ -1,14 +1,15 @@
+import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { inTransaction, type RequestContext, type TxContext } from '../auth/actor.js';
 import type { AccessPolicy } from '../auth/policy.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { ConflictError, InvalidError, NotFoundError } from '../core/errors.js';
+import { AriadneError, ConflictError, InvalidError, NotFoundError } from '../core/errors.js';
 import { hasControlCharacters, replaceControlCharacters } from '../core/text.js';
 import type { Db, Executor, SubmissionsTable } from '../db/schema.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { normaliseSubmittedPath } from './paths.js';
-import { storeStream } from './store-stream.js';
+import { storeStream, type StoredBytes } from './store-stream.js';
 
 export const INGEST_FILE_JOB = 'ingest.file';
 
@@ -73,6 +74,11 @@ export class SubmissionService {
     private readonly queue: JobQueue,
     private readonly audit: AuditLog,
     private readonly policy: AccessPolicy,
+    /**
+     * Stores a local file without streaming it through this thread (a hash worker with the local blob store); null
+     * when it will not (a file too large to read whole), and the file is then streamed.
+     */
+    private readonly storeLocal?: (absolutePath: string) => Promise<StoredBytes | null>,
   ) {}
 
   async create(ctx: RequestContext, input: NewSubmission): Promise<Submission> {
@@ -133,19 +139,39 @@ export class SubmissionService {
 
   /** Streams one file in and queues its processing. */
   async addFile(ctx: RequestContext, submissionId: number, origin: FileOrigin, source: Readable): Promise<AddedFile> {
+    return this.add(ctx, submissionId, origin, () => storeStream(this.blobs, source), () => source.resume());
+  }
+
+  /**
+   * One file of this machine's filesystem (the folder door): stored by the local file storer when there is one (a
+   * hash worker reading, hashing and storing it in one go), streamed in otherwise; then as addFile.
+   */
+  async addLocalFile(ctx: RequestContext, submissionId: number, origin: FileOrigin, absolutePath: string): Promise<AddedFile> {
+    const store = async () =>
+      (await this.storeLocal?.(absolutePath)) ??
+      storeStream(this.blobs, createReadStream(absolutePath)).catch((error: unknown) => {
+        // The store wraps its own failures; a bare system error is the source file's (removed, unreadable).
+        const code = (error as NodeJS.ErrnoException).code;
+        if (!(error instanceof AriadneError) && typeof code === 'string') throw new InvalidError(`${absolutePath}: cannot read: ${code}`, { path: absolutePath });
+        throw error;
+      });
+    return this.add(ctx, submissionId, origin, store, () => undefined);
+  }
+
+  private async add(ctx: RequestContext, submissionId: number, origin: FileOrigin, store: () => Promise<StoredBytes>, discard: () => void): Promise<AddedFile> {
     this.requireUpload(ctx);
     const path = normaliseSubmittedPath(origin.path);
     const submission = await this.get(ctx, submissionId);
     if (submission.status === 'complete' || (submission.status === 'sealed' && origin.parentFileId == null)) {
-      source.resume();
+      discard();
       throw new ConflictError(`submission ${submissionId} is ${submission.status}: no more files can be added`);
     }
     const existing = await this.db.selectFrom('submission_files').select(['id', 'blob_sha256']).where('submission_id', '=', submissionId).where('path', '=', path).executeTakeFirst();
     if (existing) {
-      source.resume();
+      discard();
       return { fileId: Number(existing.id), path, sha256: existing.blob_sha256, added: false };
     }
-    const stored = await storeStream(this.blobs, source);
+    const stored = await store();
     return inTransaction(this.db, ctx, async (tx) => {
       const inserted = await tx.tx
         .insertInto('submission_files')

@@ -1,6 +1,7 @@
 import { readArchive, sniffArchive, type ArchiveFormat } from '../archives/index.js';
 import type { ArchiveItem, ExifFacts, MediaTools } from '../ingest/media-tools.js';
 import type { IngestLimits } from './limits.js';
+import type { FileSignals } from '../signals/file-hasher.js';
 import type { HashPool } from '../signals/hash-pool.js';
 import { analyseVideo } from '../video/video-analysis.js';
 import { VideoHasher } from '../video/video-hasher.js';
@@ -8,9 +9,10 @@ import type { FfmpegBinary } from './ffmpeg-binary.js';
 
 /**
  * The ingest pipeline's media tools on this machine: the hash pool's threads, exifr, sharp, the archive readers, and
- * ffmpeg for videos when one was resolved (`videoFps` frames per second hashed, default 1).
+ * ffmpeg for videos when one was resolved (`videoFps` frames per second hashed, default 1). `storedBlobs`: the pool's
+ * workers read and write the (local) blob store themselves, so stored images are analysed there (analyseStored).
  */
-export function createMediaToolkit(options: { pool: () => HashPool; limits: IngestLimits; ffmpeg?: FfmpegBinary | null; videoFps?: number }): MediaTools {
+export function createMediaToolkit(options: { pool: () => HashPool; limits: IngestLimits; ffmpeg?: FfmpegBinary | null; videoFps?: number; storedBlobs?: boolean }): MediaTools {
   const { limits } = options;
   const ffmpeg = options.ffmpeg ?? null;
   // One hasher per video at a time (PdqHasher is not re-entrant); a few jobs may run at once.
@@ -25,12 +27,19 @@ export function createMediaToolkit(options: { pool: () => HashPool; limits: Inge
         }
       }
     : undefined;
+  const stored = options.storedBlobs
+    ? async (sha256: string, known: { readonly md5: string; readonly sha1: string; readonly sha256: string }) => {
+        const { head, signals, renditions } = await options.pool().analyseStored(sha256, { letterbox: true, extract: true, knownDigests: known });
+        const analysis = signals ? { signals: { ...signals, exif: undefined }, exif: exifFacts(signals.exif), renditions } : null;
+        return { head: Buffer.from(head.buffer, head.byteOffset, head.byteLength), analysis };
+      }
+    : undefined;
   return {
     ...(video ? { analyseVideo: video } : {}),
+    ...(stored ? { analyseStored: stored } : {}),
     async analyse(bytes, known) {
       const signals = await options.pool().hashBuffer(bytes, { letterbox: true, extract: true, knownDigests: known }, true);
-      const e = signals.exif;
-      const exif: ExifFacts | null = e ? { ...e, serial: e.bodySerial ?? null, latitude: e.gps?.latitude ?? null, longitude: e.gps?.longitude ?? null, takenAt: e.originalTime ?? null } : null;
+      const exif = exifFacts(signals.exif);
       const r = signals.renditions;
       const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const renditions = r ? { thumbnail: asBuffer(r.thumbnail), preview: r.preview ? asBuffer(r.preview) : null } : null;
@@ -44,4 +53,9 @@ export function createMediaToolkit(options: { pool: () => HashPool; limits: Inge
       }
     },
   };
+}
+
+/** The EXIF summary as ingest records it. */
+function exifFacts(e: FileSignals['exif']): ExifFacts | null {
+  return e ? { ...e, serial: e.bodySerial ?? null, latitude: e.gps?.latitude ?? null, longitude: e.gps?.longitude ?? null, takenAt: e.originalTime ?? null } : null;
 }

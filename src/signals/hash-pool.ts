@@ -15,7 +15,9 @@ import {
   UnavailableError,
   type ErrorKind,
 } from '../core/errors.js';
+import type { LocalBlobAccess } from '../storage/local-blob-files.js';
 import type { FileSignalOptions, FileSignals } from './file-hasher.js';
+import type { StoredAnalysis, StoredFile } from './stored-blobs.js';
 
 /**
  * A pool of worker threads that read, decode and hash files (or buffers) off the main thread: md5, sha1, sha256 in
@@ -38,22 +40,31 @@ export interface HashPoolOptions {
    * hashes the pixels of the other, so a core is not left idle between the two.
    */
   readonly tasksPerWorker?: number;
+  /**
+   * A local blob store the workers may read and write themselves (analyseStored, storeFile). Without it those two
+   * are unavailable and callers go through the store on their own thread.
+   */
+  readonly blobs?: LocalBlobAccess;
 }
 
 /** Messages between the pool and its workers. */
 export type WorkerRequest = {
   readonly id: number;
-  readonly source: { readonly kind: 'file'; readonly path: string } | { readonly kind: 'bytes'; readonly bytes: ArrayBuffer };
+  readonly source:
+    | { readonly kind: 'file'; readonly path: string }
+    | { readonly kind: 'bytes'; readonly bytes: ArrayBuffer }
+    | { readonly kind: 'stored'; readonly sha256: string }
+    | { readonly kind: 'store-file'; readonly path: string };
   readonly options: FileSignalOptions;
 };
 export type WorkerReply =
-  | { readonly id: number; readonly ok: true; readonly result: FileSignals }
+  | { readonly id: number; readonly ok: true; readonly result: FileSignals | StoredAnalysis | StoredFile | null }
   | { readonly id: number; readonly ok: false; readonly error: { readonly kind: ErrorKind | 'internal'; readonly message: string; readonly details?: Record<string, unknown> } };
 
 interface Task {
   readonly request: WorkerRequest;
   readonly transfer: ArrayBuffer[];
-  resolve(result: FileSignals): void;
+  resolve(result: never): void;
   reject(error: unknown): void;
 }
 
@@ -67,6 +78,7 @@ export class HashPool {
   readonly size: number;
   private readonly workerUrl: URL;
   private readonly tasksPerWorker: number;
+  private readonly blobs: LocalBlobAccess | undefined;
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
   private nextId = 1;
@@ -80,6 +92,7 @@ export class HashPool {
     const perWorker = options.tasksPerWorker ?? 2;
     if (!Number.isInteger(perWorker) || perWorker < 1) throw new InvalidError(`tasks per hash worker must be a positive integer, got ${perWorker}`);
     this.tasksPerWorker = perWorker;
+    this.blobs = options.blobs;
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
 
@@ -100,6 +113,31 @@ export class HashPool {
     const copy = new Uint8Array(bytes.length);
     copy.set(bytes);
     return this.submit({ kind: 'bytes', bytes: copy.buffer }, options, [copy.buffer]);
+  }
+
+  /** Whether the workers read and write a local blob store themselves (analyseStored and storeFile work). */
+  get storesBlobs(): boolean {
+    return this.blobs !== undefined;
+  }
+
+  /**
+   * A stored blob analysed in a worker, which reads and verifies it, and for an image decodes it once for PDQ, EXIF
+   * and the renditions, and stores those in the blob store itself (stored-blobs.ts). Needs `blobs`.
+   */
+  analyseStored(sha256: string, options: FileSignalOptions = {}): Promise<StoredAnalysis> {
+    return this.submit({ kind: 'stored', sha256 }, options, [], this.requireBlobs());
+  }
+
+  /**
+   * A file read in a worker, its MD5, SHA-1 and SHA-256 computed, and stored in the blob store. Null when it is over
+   * 16 MiB (or still growing): stream it through the store instead. Needs `blobs`.
+   */
+  storeFile(path: string): Promise<StoredFile | null> {
+    return this.submit({ kind: 'store-file', path: resolve(path) }, {}, [], this.requireBlobs());
+  }
+
+  private requireBlobs(): UnavailableError | undefined {
+    return this.blobs ? undefined : new UnavailableError('this hash pool has no blob store to read or write');
   }
 
   /** Tasks waiting for a worker (not counting those running). */
@@ -123,11 +161,12 @@ export class HashPool {
     );
   }
 
-  private submit(source: WorkerRequest['source'], options: FileSignalOptions, transfer: ArrayBuffer[]): Promise<HashResult> {
+  private submit<T = HashResult>(source: WorkerRequest['source'], options: FileSignalOptions, transfer: ArrayBuffer[], refused?: Error): Promise<T> {
     if (this.closed) return Promise.reject(new UnavailableError('hash pool closed'));
-    return new Promise<HashResult>((resolvePromise, rejectPromise) => {
+    if (refused) return Promise.reject(refused);
+    return new Promise<T>((resolvePromise, rejectPromise) => {
       const request: WorkerRequest = { id: this.nextId++, source, options: { dihedral: options.dihedral, letterbox: options.letterbox, extract: options.extract, knownDigests: options.knownDigests } };
-      this.queue.push({ request, transfer, resolve: resolvePromise, reject: rejectPromise });
+      this.queue.push({ request, transfer, resolve: resolvePromise as (result: never) => void, reject: rejectPromise });
       this.dispatch();
     });
   }
@@ -154,7 +193,7 @@ export class HashPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(this.workerUrl);
+    const worker = new Worker(this.workerUrl, { workerData: { blobs: this.blobs } });
     const slot: Slot = { worker, tasks: new Map() };
     worker.unref();
     worker.on('message', (reply: WorkerReply) => {
@@ -162,7 +201,7 @@ export class HashPool {
       if (!task) return;
       slot.tasks.delete(reply.id);
       if (slot.tasks.size === 0) worker.unref();
-      if (reply.ok) task.resolve(reply.result);
+      if (reply.ok) task.resolve(reply.result as never);
       else task.reject(errorFromReply(reply.error));
       this.dispatch();
     });

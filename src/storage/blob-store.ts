@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 
 import { InvalidError } from '../core/errors.js';
+import type { LocalBlobAccess } from './local-blob-files.js';
 
 /**
  * The blob store port. Blobs are content-addressed by the SHA-256 of their plaintext (64 lowercase hex digits),
@@ -37,6 +38,11 @@ export interface BlobStore {
   /** A cheap round trip that proves the store is reachable and writable. */
   check(): Promise<{ ok: boolean; detail?: string }>;
   close(): Promise<void>;
+  /**
+   * Local adapters only: what a worker thread of this process needs to read and write the store's files itself
+   * (local-blob-files.ts), so that image analysis reads its input and stores its renditions without the main thread.
+   */
+  localAccess?(): LocalBlobAccess;
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;

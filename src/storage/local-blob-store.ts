@@ -6,12 +6,13 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 
 import { AriadneError, NotFoundError, UnavailableError } from '../core/errors.js';
-import { assertSha256, readAll, shardedKey } from './blob-store.js';
+import { assertSha256, readAll } from './blob-store.js';
 import type { BlobStore, PutResult } from './blob-store.js';
 import { OpenStream } from './envelope.js';
 import { sealToFile, shaMismatch } from './seal-to-file.js';
 import type { MasterKeyring } from './master-key.js';
 import { describeError, errnoCode, syncDirectory } from './fs-util.js';
+import { directoriesToSync, keyringKeys, localBlobPath, NO_HARD_LINKS, type LocalBlobAccess } from './local-blob-files.js';
 import { DEFAULT_STALE_TEMP_MS, removeStaleTempFiles, tempFileName } from './temp-files.js';
 
 export interface LocalBlobStoreOptions {
@@ -29,8 +30,6 @@ const READ_CHUNK_BYTES = 1024 * 1024;
 const WHOLE_READ_BYTES = 64 * 1024 * 1024;
 /** Shard directories remembered as existing (two hex levels: at most 65,536 of them). */
 const MAX_KNOWN_DIRS = 65_536;
-/** Filesystems without hard links answer one of these; the store then falls back to check-then-rename. */
-const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK']);
 
 /**
  * Encrypted, content-addressed blobs on a local filesystem.
@@ -74,8 +73,12 @@ export class LocalBlobStore implements BlobStore {
 
   /** Where a blob's envelope lives (for maintenance tools and tests). */
   blobPath(sha256: string): string {
-    assertSha256(sha256);
-    return join(this.root, ...shardedKey(sha256).split('/'));
+    return localBlobPath(this.root, sha256);
+  }
+
+  /** Root and keys for a thread that reads and writes this store's files itself (local-blob-files.ts). */
+  localAccess(): LocalBlobAccess {
+    return { root: this.root, keys: keyringKeys(this.keyring), segmentSizeLog2: this.segmentSizeLog2 };
   }
 
   async put(source: Readable | Buffer, options: { expectedSha256?: string } = {}): Promise<PutResult> {
@@ -133,11 +136,7 @@ export class LocalBlobStore implements BlobStore {
     }
     // Make the new name durable, and any directory mkdir created on the way (its entry lives in its parent). The
     // directories are independent of one another, so they are synced together: one fsync's latency, not up to three.
-    const dirs = [dir];
-    if (firstCreated) {
-      for (let current = dir; current !== dirname(firstCreated); current = dirname(current)) dirs.push(dirname(current));
-    }
-    await Promise.all(dirs.map((d) => syncDirectory(d)));
+    await Promise.all(directoriesToSync(dir, firstCreated).map((d) => syncDirectory(d)));
     return true;
   }
 

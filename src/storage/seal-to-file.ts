@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { InvalidError } from '../core/errors.js';
 import { toReadable } from './blob-store.js';
 import { SealStream, sealBytes } from './envelope.js';
+import { dropWritten } from './local-blob-files.js';
 import type { MasterKeyring } from './master-key.js';
 
 export interface SealedFile {
@@ -115,16 +116,4 @@ async function writeBatched(handle: FileHandle, chunks: AsyncIterable<Buffer>): 
   }
   await flush();
   return total;
-}
-
-/** writev may write fewer bytes than asked; returns what is left. */
-function dropWritten(buffers: Buffer[], written: number): Buffer[] {
-  let index = 0;
-  while (index < buffers.length && written >= buffers[index].length) {
-    written -= buffers[index].length;
-    index++;
-  }
-  const rest = buffers.slice(index);
-  if (rest.length && written > 0) rest[0] = rest[0].subarray(written);
-  return rest;
 }

@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { sql } from 'kysely';
@@ -8,7 +7,7 @@ import { loadConfig } from '../../config.js';
 import { createContainer, type Container } from '../../container.js';
 import { walkPaths } from '../../ingest/folder-walk.js';
 import { forEachConcurrent } from '../../core/concurrency.js';
-import { InvalidError } from '../../core/errors.js';
+import { AriadneError, InvalidError } from '../../core/errors.js';
 import { INGEST_FILE_JOB } from '../../ingest/submission-service.js';
 import { createLogger } from '../../logger.js';
 import { Progress } from '../progress.js';
@@ -104,7 +103,13 @@ export function registerIngestCommand(program: Command): void {
             if (!item.ok) {
               await container.submissions.recordRefused(ctx, submission.id, { path: item.path }, item.reason);
             } else if (!(await container.submissions.hasPath(submission.id, item.path))) {
-              await container.submissions.addFile(ctx, submission.id, { path: item.path, mtime: Math.round(item.mtime) }, createReadStream(item.absolute));
+              try {
+                await container.submissions.addLocalFile(ctx, submission.id, { path: item.path, mtime: Math.round(item.mtime) }, item.absolute);
+              } catch (error) {
+                // Unreadable now (removed or locked since the folder was listed): recorded with its reason.
+                if (!(error instanceof AriadneError && error.kind === 'invalid')) throw error;
+                await container.submissions.recordRefused(ctx, submission.id, { path: item.path }, error.message);
+              }
             }
             if (seen % 10 === 0) await show(container, ctx, submission.id, progress, 'taking in');
           });

@@ -1,0 +1,173 @@
+import { createHash } from 'node:crypto';
+import { closeSync, constants as fsConstants, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writevSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+import { NotFoundError } from '../core/errors.js';
+import { assertSha256, shardedKey } from './blob-store.js';
+import { OpenStream, sealBytes } from './envelope.js';
+import { createKeyring, masterKeyFromBytes, type MasterKeyring } from './master-key.js';
+import { errnoCode } from './fs-util.js';
+import { tempFileName } from './temp-files.js';
+
+/**
+ * What a thread needs to read and write a local blob store's files itself: its root and its keys (the current one
+ * first). Plain data, so it can be handed to a worker thread of this process (the keys never leave the process).
+ */
+export interface LocalBlobAccess {
+  readonly root: string;
+  /** Master keys, the one new envelopes are sealed under first. */
+  readonly keys: readonly Uint8Array[];
+  readonly segmentSizeLog2?: number;
+}
+
+/** Filesystems without hard links answer one of these; the store then falls back to check-then-rename. */
+export const NO_HARD_LINKS: ReadonlySet<string> = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK']);
+
+/** Where a blob's envelope lives under a local store's root: `root/ab/cd/<sha256>`. */
+export function localBlobPath(root: string, sha256: string): string {
+  assertSha256(sha256);
+  return join(root, ...shardedKey(sha256).split('/'));
+}
+
+/** The keys of a keyring as plain data, the current one first. */
+export function keyringKeys(keyring: MasterKeyring): Uint8Array[] {
+  return [keyring.current.key, ...keyring.ids.filter((id) => id !== keyring.current.id).map((id) => keyring.find(id)!.key)];
+}
+
+/** The directories whose entries a link at `dir` changed and that must be synced: it, and those mkdir created. */
+export function directoriesToSync(dir: string, firstCreated: string | undefined): string[] {
+  const dirs = [dir];
+  if (firstCreated) {
+    for (let current = dir; current !== dirname(firstCreated); current = dirname(current)) dirs.push(dirname(current));
+  }
+  return dirs;
+}
+
+/**
+ * A local blob store's files, read and written with blocking calls: for a thread that does nothing else (a hash
+ * worker analysing stored images), where each file operation then costs a system call and no hand-off to libuv's
+ * thread pool. Same envelopes and the same publishing protocol as LocalBlobStore.put (sealed to a private temporary
+ * file, fsynced, hard-linked to its address, directory fsynced), so the two can work on one store at once. Never use
+ * it on a thread that serves requests.
+ */
+export class LocalBlobFiles {
+  private readonly root: string;
+  private readonly tmpDir: string;
+  private readonly keyring: MasterKeyring;
+  private readonly segmentSizeLog2: number | undefined;
+  private readonly knownDirs = new Set<string>();
+
+  constructor(access: LocalBlobAccess) {
+    if (access.keys.length === 0) throw new RangeError('local blob access needs at least one master key');
+    const [current, ...previous] = access.keys.map((key) => masterKeyFromBytes(Buffer.from(key)));
+    this.root = access.root;
+    this.tmpDir = join(access.root, 'tmp');
+    this.keyring = createKeyring(current, ...previous);
+    this.segmentSizeLog2 = access.segmentSizeLog2;
+  }
+
+  /** The whole plaintext, verified against its address (IntegrityError when altered). NotFoundError when absent. */
+  read(sha256: string): Buffer {
+    let envelope: Buffer;
+    try {
+      envelope = readFileSync(localBlobPath(this.root, sha256));
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') throw new NotFoundError(`blob ${sha256} not found`, { sha256 });
+      throw error;
+    }
+    return OpenStream.openBytes(this.keyring, envelope, { blob: sha256, expectedSha256: sha256 });
+  }
+
+  /**
+   * Stores bytes under their SHA-256 unless already stored; durable when it returns. `sha256`: their digest when the
+   * caller has just computed it from these bytes (not computed again).
+   */
+  put(bytes: Buffer, sha256: string = createHash('sha256').update(bytes).digest('hex')): { sha256: string; size: number; created: boolean } {
+    const finalPath = localBlobPath(this.root, sha256);
+    if (exists(finalPath)) return { sha256, size: bytes.length, created: false };
+    const sealed = sealBytes(this.keyring, bytes, { segmentSizeLog2: this.segmentSizeLog2 }, sha256);
+    const tmpPath = join(this.tmpDir, tempFileName());
+    try {
+      const fd = openSync(tmpPath, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
+      try {
+        for (let buffers = sealed.pieces, left = sealed.envelopeBytes; left > 0; ) {
+          const written = writevSync(fd, buffers);
+          left -= written;
+          buffers = dropWritten(buffers, written);
+        }
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      return { sha256, size: bytes.length, created: this.publish(tmpPath, finalPath) };
+    } finally {
+      try {
+        unlinkSync(tmpPath);
+      } catch {
+        // Already gone (renamed into place), or left for the next open's sweep of stale temporary files.
+      }
+    }
+  }
+
+  private publish(tmpPath: string, finalPath: string): boolean {
+    const dir = dirname(finalPath);
+    let firstCreated = this.knownDirs.has(dir) ? undefined : this.makeDir(dir);
+    try {
+      try {
+        linkSync(tmpPath, finalPath);
+      } catch (error) {
+        if (errnoCode(error) !== 'ENOENT' || !this.knownDirs.has(dir)) throw error;
+        this.knownDirs.delete(dir);
+        firstCreated = this.makeDir(dir);
+        linkSync(tmpPath, finalPath);
+      }
+    } catch (error) {
+      const code = errnoCode(error);
+      if (code === 'EEXIST') return false;
+      if (!code || !NO_HARD_LINKS.has(code)) throw error;
+      if (exists(finalPath)) return false;
+      renameSync(tmpPath, finalPath);
+    }
+    for (const d of directoriesToSync(dir, firstCreated)) syncDirectory(d);
+    return true;
+  }
+
+  private makeDir(dir: string): string | undefined {
+    const firstCreated = mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (this.knownDirs.size >= 65_536) this.knownDirs.clear();
+    this.knownDirs.add(dir);
+    return firstCreated;
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+function syncDirectory(path: string): void {
+  if (process.platform === 'win32') return;
+  const fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** writev may write fewer bytes than asked; returns what is left. */
+export function dropWritten(buffers: Buffer[], written: number): Buffer[] {
+  let index = 0;
+  while (index < buffers.length && written >= buffers[index].length) {
+    written -= buffers[index].length;
+    index++;
+  }
+  const rest = buffers.slice(index);
+  if (rest.length && written > 0) rest[0] = rest[0].subarray(written);
+  return rest;
+}

@@ -1,0 +1,46 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syntheticJpeg } from '../../bench/hash-corpus.js';
+import { contextFor, systemActor } from '../../src/auth/actor.js';
+import { InvalidError } from '../../src/core/errors.js';
+import { SubmissionService } from '../../src/ingest/submission-service.js';
+import { cryptoDigestsOf } from '../../src/signals/crypto/crypto-hashes.js';
+import { startTestEnv, type TestEnv } from '../auth/support.js';
+
+const operator = contextFor(systemActor('test'));
+
+describe('intake of local files (the folder door)', () => {
+  let env: TestEnv;
+  let dir: string;
+
+  beforeAll(async () => {
+    env = await startTestEnv({ role: 'worker' });
+    dir = join(env.container.config.dataDir, 'seizure');
+    mkdirSync(dir);
+  });
+
+  afterAll(async () => env.close());
+
+  it('stores each file once with its digests and queues it, through the hash workers or streamed', async () => {
+    const c = env.container;
+    // The container's service stores through the hash workers; a service without that streams the file in.
+    const streaming = new SubmissionService(c.database.db, c.blobStore, c.queue, c.access.audit, c.access.policy);
+    for (const [name, service] of [['workers', c.submissions], ['streamed', streaming]] as const) {
+      const bytes = await syntheticJpeg(320, 240, name.length);
+      const path = join(dir, `${name}.jpg`);
+      writeFileSync(path, bytes);
+      const submission = await service.create(operator, { reference: name });
+      const added = await service.addLocalFile(operator, submission.id, { path: `seizure/${name}.jpg`, mtime: 1000 }, path);
+      expect(added).toMatchObject({ path: `seizure/${name}.jpg`, sha256: cryptoDigestsOf(bytes).sha256, added: true });
+      const row = await c.database.db.selectFrom('submission_files').selectAll().where('id', '=', added.fileId).executeTakeFirstOrThrow();
+      const { md5, sha1, size } = cryptoDigestsOf(bytes);
+      expect(row).toMatchObject({ md5, sha1, size, mtime: 1000, status: 'pending' });
+      expect((await c.blobStore.getBuffer(added.sha256!)).equals(bytes)).toBe(true);
+      // The same path again stores nothing.
+      expect(await service.addLocalFile(operator, submission.id, { path: `seizure/${name}.jpg` }, path)).toMatchObject({ fileId: added.fileId, added: false });
+      // A file that went away since it was listed is an InvalidError (the CLI records it as refused).
+      await expect(service.addLocalFile(operator, submission.id, { path: 'seizure/gone.jpg' }, join(dir, 'gone.jpg'))).rejects.toThrow(InvalidError);
+    }
+  });
+});

@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syntheticJpeg } from '../../bench/hash-corpus.js';
+import { InvalidError, UnavailableError } from '../../src/core/errors.js';
+import { cryptoDigestsOf } from '../../src/signals/crypto/crypto-hashes.js';
+import { FileHasher } from '../../src/signals/file-hasher.js';
+import { HashPool } from '../../src/signals/hash-pool.js';
+import { analyseStoredBlob, HEAD_BYTES, storeLocalFile } from '../../src/signals/stored-blobs.js';
+import { LocalBlobFiles } from '../../src/storage/local-blob-files.js';
+import { LocalBlobStore } from '../../src/storage/local-blob-store.js';
+import { createKeyring, generateMasterKey } from '../../src/storage/master-key.js';
+import { buildZip } from '../archives/support/zip-writer.js';
+
+describe('stored blobs: intake and analysis in the thread that reads and writes the store', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ariadne-stored-'));
+  let store: LocalBlobStore;
+  let files: LocalBlobFiles;
+  let jpeg: Buffer;
+  const hasher = new FileHasher();
+
+  beforeAll(async () => {
+    store = await LocalBlobStore.open({ root: join(dir, 'blobs'), keyring: createKeyring(generateMasterKey()) });
+    files = new LocalBlobFiles(store.localAccess());
+    jpeg = await syntheticJpeg(640, 480, 4242);
+    mkdirSync(join(dir, 'in'));
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('stores a local file with its three digests, once', async () => {
+    const path = join(dir, 'in', 'a.jpg');
+    writeFileSync(path, jpeg);
+    const first = storeLocalFile(files, path, 1 << 20);
+    expect(first).toEqual({ ...cryptoDigestsOf(jpeg), created: true });
+    expect((await store.getBuffer(first!.sha256)).equals(jpeg)).toBe(true);
+    expect(storeLocalFile(files, path, 1 << 20)?.created).toBe(false);
+  });
+
+  it('leaves files over the limit to the caller, and refuses what it cannot read', async () => {
+    const big = join(dir, 'in', 'big.bin');
+    writeFileSync(big, Buffer.alloc(2000, 1));
+    expect(storeLocalFile(files, big, 1999)).toBeNull();
+    expect(await store.has(createHash('sha256').update(Buffer.alloc(2000, 1)).digest('hex'))).toBe(false);
+    expect(() => storeLocalFile(files, join(dir, 'in', 'missing.jpg'), 1 << 20)).toThrow(InvalidError);
+    expect(() => storeLocalFile(files, join(dir, 'in'), 1 << 20)).toThrow(InvalidError);
+  });
+
+  it('analyses a stored image as hashBytes does and stores its renditions', async () => {
+    const { sha256 } = await store.put(jpeg);
+    const analysis = await analyseStoredBlob(hasher, files, sha256, { letterbox: true, extract: true });
+    const direct = await hasher.hashBytes(jpeg, { letterbox: true, extract: true });
+    expect(Buffer.from(analysis.head).equals(jpeg.subarray(0, HEAD_BYTES))).toBe(true);
+    expect(analysis.signals).toMatchObject({ sha256, pdq: direct.pdq, quality: direct.quality, width: 640, height: 480, mime: 'image/jpeg' });
+    expect(analysis.signals).not.toHaveProperty('renditions');
+    const thumbnail = await store.getBuffer(analysis.renditions!.thumbnail);
+    expect(thumbnail.equals(Buffer.from(direct.renditions!.thumbnail))).toBe(true);
+    expect(await sharp(thumbnail).metadata()).toMatchObject({ format: 'png', channels: 1 });
+    // A JPEG with nothing to strip is its own preview: nothing more stored.
+    expect(analysis.renditions!.preview).toBeNull();
+  });
+
+  it('never decodes an archive, and gives a non-image its exact hashes only', async () => {
+    const zip = buildZip([{ name: 'inside.jpg', data: jpeg }]);
+    const z = await store.put(zip);
+    expect(await analyseStoredBlob(hasher, files, z.sha256, { extract: true })).toMatchObject({ signals: null, renditions: null });
+    const text = await store.put(Buffer.from('not an image at all'));
+    const t = await analyseStoredBlob(hasher, files, text.sha256, { extract: true });
+    expect(t.signals).toMatchObject({ pdq: null, sha256: text.sha256 });
+    expect(t.renditions).toBeNull();
+  });
+
+  it('runs in the hash pool when it has the store, and is refused without one', async () => {
+    const pool = new HashPool({ size: 1, blobs: store.localAccess() });
+    const bare = new HashPool({ size: 1 });
+    try {
+      const path = join(dir, 'in', 'pool.jpg');
+      const other = await syntheticJpeg(320, 240, 99);
+      writeFileSync(path, other);
+      const stored = await pool.storeFile(path);
+      expect(stored).toMatchObject({ sha256: cryptoDigestsOf(other).sha256, created: true });
+      const analysis = await pool.analyseStored(stored!.sha256, { extract: true });
+      expect(analysis.signals?.pdq).toBe((await hasher.hashBytes(other)).pdq);
+      expect(await store.has(analysis.renditions!.thumbnail)).toBe(true);
+      await expect(bare.storeFile(path)).rejects.toThrow(UnavailableError);
+      await expect(bare.analyseStored(stored!.sha256)).rejects.toThrow(UnavailableError);
+      expect([pool.storesBlobs, bare.storesBlobs]).toEqual([true, false]);
+    } finally {
+      await Promise.all([pool.close(), bare.close()]);
+    }
+  });
+});

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { DbJobQueue } from '../../src/jobs/db-job-queue.js';
@@ -205,3 +206,21 @@ for (const adapter of databaseAdapters()) {
     });
   });
 }
+
+// SQLite only: its planner's choice between the queue's indexes (PostgreSQL plans from table statistics).
+describe('job queue on SQLite', () => {
+  it('claims by walking the queue index in claim order, never by sorting the queued jobs', async () => {
+    const { database, drop } = await openMigrated(databaseAdapters().find((a) => a.name === 'sqlite')!);
+    try {
+      // The claim's subquery (db-job-queue.ts take). With an index on (status, run_at) as well, SQLite searched
+      // run_at and sorted every queued job, so claims slowed down as the queue grew.
+      const plan = await sql<{ detail: string }>`explain query plan select id from jobs where status = 'queued' and run_at <= ${Date.now()} and kind in ('work', 'other') order by priority desc, run_at, id limit 1`.execute(database.db);
+      const details = plan.rows.map((r) => r.detail).join('; ');
+      expect(details).toContain('jobs_queue');
+      expect(details).not.toContain('TEMP B-TREE');
+    } finally {
+      await database.close();
+      await drop();
+    }
+  });
+});

@@ -13,7 +13,8 @@ import { web } from './0012-web.js';
 import { jobQueue } from './0013-job-queue.js';
 import { signalLookup } from './0014-signal-lookup.js';
 import { setEntries } from './0015-set-entries.js';
+import { claimOrder } from './0016-claim-order.js';
 import type { MigrationStep } from './types.js';
 
 /** Every migration, in order. Append only: a migration that has shipped is never edited. */
-export const MIGRATIONS: readonly MigrationStep[] = [jobs, authAudit, signals, ingest, cases, exchange, searchTime, operatorImport, notices, video, connections, web, jobQueue, signalLookup, setEntries];
+export const MIGRATIONS: readonly MigrationStep[] = [jobs, authAudit, signals, ingest, cases, exchange, searchTime, operatorImport, notices, video, connections, web, jobQueue, signalLookup, setEntries, claimOrder];

@@ -7,12 +7,12 @@ import type { AriadneConfig } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrateToLatest, type SchemaVersion } from './db/migrate.js';
 import { HashSetService } from './hashsets/hash-set-service.js';
-import { ingestFileJob } from './ingest/ingest-file-job.js';
+import { commitResult, ingestFileJob, resultAtIntake, type IngestFileJobDeps, type Result as IngestResult } from './ingest/ingest-file-job.js';
 import { ReportService } from './ingest/report-service.js';
 import { MediaViewService } from './viewing/media-view-service.js';
 import { MatchPairService } from './viewing/match-pair.js';
 import { ViewingPreferencesService } from './viewing/viewing-preferences.js';
-import { INGEST_FILE_JOB, SubmissionService } from './ingest/submission-service.js';
+import { INGEST_FILE_JOB, SubmissionService, type LocalIntake } from './ingest/submission-service.js';
 import { DbJobQueue } from './jobs/db-job-queue.js';
 import { JobAdmin } from './jobs/job-admin.js';
 import type { JobQueue } from './jobs/job-queue.js';
@@ -180,12 +180,24 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
 
     const limits = resolveIngestLimits();
     const ffmpeg = resolveVideoDecoder(config.video.ffmpegPath, logger);
-    const submissions = new SubmissionService(database.db, blobStore, queue, access.audit, access.policy, localBlobs ? (path) => hashPool().storeFile(path) : undefined);
+    // The folder door: with a local store, the hash workers store each file, and an image is analysed and recorded in
+    // the intake's own transaction (no job); see ingest-file-job.ts resultAtIntake.
+    let ingestDeps: IngestFileJobDeps | undefined;
+    const localIntake: LocalIntake = localBlobs
+      ? {
+          store: (path) => hashPool().storeFile(path),
+          settle: {
+            prepare: (file) => resultAtIntake(ingestDeps!, file),
+            commit: (tx, file, result) => commitResult(ingestDeps!, tx, file, result as IngestResult),
+          },
+        }
+      : {};
+    const submissions = new SubmissionService(database.db, blobStore, queue, access.audit, access.policy, localIntake);
     const viewer = new MediaViewService(database.db, blobStore, access.policy, access.audit);
     const reports = new ReportService(database.db, submissions, catalog, matching, videoMatching);
     jobHandlers.register(
       INGEST_FILE_JOB,
-      ingestFileJob({
+      ingestFileJob((ingestDeps = {
         db: database.db,
         blobs: blobStore,
         signals,
@@ -200,7 +212,7 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
           // Faces and scenes: after the signals, on the connect module's own runner (connect/vision-job.ts).
           await connect.enqueue(tx, e.mediaId);
         },
-      }),
+      })),
     );
     const cases = createCasesModule({ db: database.db, access, submissions, categoryQuorum: config.cases.categoryQuorum });
     jobHandlers.register(SERIES_MATCH_JOB, seriesMatchJob({ db: database.db, catalog, matching, notifications: cases.notifications, videoMatching }));
@@ -219,6 +231,8 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
       runJobs: role !== 'api' && config.jobs.concurrency > 0,
       // Faces and scenes never take the CPU from triage: they start only when no ingest or series-match job is due.
       yieldTo: [INGEST_FILE_JOB, SERIES_MATCH_JOB],
+      // The folder door records images at intake, with no job queued: yield while it is taking files in.
+      yieldWhile: () => submissions.takingIn,
       threads: config.visionThreads,
       jobs: config.jobs,
       index: config.index,

@@ -52,6 +52,8 @@ export interface ConnectModuleOptions {
   readonly runJobs: boolean;
   /** Job kinds that go before vision work (the triage pipeline's): vision jobs start only while none is pending. */
   readonly yieldTo?: readonly string[];
+  /** And while this says so (triage that queues no jobs: files being taken in). */
+  readonly yieldWhile?: () => boolean;
   readonly jobs: { readonly leaseMs: number; readonly pollMs: number };
   readonly index: { readonly refreshMs: number; readonly snapshotMs: number };
   /** How long close() waits for a running vision job before releasing it to another process. */
@@ -107,7 +109,7 @@ export function createConnectModule(o: ConnectModuleOptions): ConnectModule {
     });
   }
   const runner = o.runJobs
-    ? new JobRunner({ queue: o.queue, handlers, concurrency: threads, leaseMs: Math.max(o.jobs.leaseMs, 120_000), pollMs: Math.max(o.jobs.pollMs, 1000), logger: o.logger.child({ component: 'vision-jobs' }), workerId: undefined, yieldTo: o.yieldTo })
+    ? new JobRunner({ queue: o.queue, handlers, concurrency: threads, leaseMs: Math.max(o.jobs.leaseMs, 120_000), pollMs: Math.max(o.jobs.pollMs, 1000), logger: o.logger.child({ component: 'vision-jobs' }), workerId: undefined, yieldTo: o.yieldTo, yieldWhile: o.yieldWhile })
     : undefined;
   return {
     store,

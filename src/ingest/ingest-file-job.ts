@@ -17,7 +17,7 @@ import type { BlobStore } from '../storage/blob-store.js';
 import type { VideoFacts } from '../video/video-analysis.js';
 import type { ExifFacts, MediaTools, StoredImageAnalysis } from './media-tools.js';
 import { archiveMemberPath } from './paths.js';
-import { completeIfDone, type SubmissionService } from './submission-service.js';
+import { completeIfDone, type SubmissionService, type SubmittedFile } from './submission-service.js';
 
 export interface IngestFileJobDeps {
   readonly db: Db;
@@ -43,7 +43,7 @@ const WHOLE_READ_BYTES = 32 * 1024 * 1024;
 const DEFAULT_MAX_IMAGE_BYTES = 256 * 1024 * 1024;
 const INGEST_ACTOR = systemActor('ingest');
 
-type FileRow = { id: number; submission_id: number; path: string; depth: number; blob_sha256: string | null; md5: string | null; sha1: string | null; size: number | null; status: string };
+type FileRow = SubmittedFile;
 
 /**
  * The job that turns one submitted file into a media item (or a sighting of one): sniff the bytes, expand
@@ -101,15 +101,37 @@ async function processBlob(deps: IngestFileJobDeps, file: FileRow, blob: BlobPro
     return finish(deps, file, { mime, item: { kind: 'image', width: null, height: null, entries: [], exif: null } });
   }
 
-  const { signals, exif, renditions } = await blob.analyse();
-  if (signals.pdq === null || renditions === null) return finish(deps, file, { mime: signals.mime, error: `image could not be decoded: ${signals.imageError ?? 'unknown reason'}` });
+  return finish(deps, file, imageResult(file, await blob.analyse()));
+}
+
+/** The outcome of an analysed image: its item with PDQ (plain and trimmed), EXIF and renditions, or why it failed. */
+function imageResult(file: FileRow, { signals, exif, renditions }: StoredImageAnalysis): Result {
+  if (signals.pdq === null || renditions === null) return { mime: signals.mime, error: `image could not be decoded: ${signals.imageError ?? 'unknown reason'}` };
   const entries: NewSignalEntry[] = [{ signal: 'pdq', hash: hex(signals.pdq), quality: signals.quality, variant: 'plain' }];
   if (signals.trimmed) entries.push({ signal: 'pdq', hash: hex(signals.trimmed.pdq), quality: signals.trimmed.quality, variant: 'trimmed' });
-  return finish(deps, file, {
+  return {
     mime: signals.mime,
     // No preview of its own: the original (already stored) is its own preview.
     item: { kind: 'image', width: signals.width ?? null, height: signals.height ?? null, entries, exif, thumbnail: renditions.thumbnail, preview: renditions.preview ?? file.blob_sha256! },
-  });
+  };
+}
+
+/**
+ * For the folder door, which has a file's bytes stored by a hash worker: its outcome computed at intake, so that it
+ * is recorded in the intake's own transaction (commitResult) with no job. That is bytes already stored as an item
+ * (a sighting) or an image the workers analyse where it is stored; anything else (archives, videos, other files,
+ * a store the workers cannot read) returns null and is queued for the job as usual. The same analysis and the same
+ * rows as the job's, so a file ends the same either way.
+ */
+export async function resultAtIntake(deps: IngestFileJobDeps, file: FileRow): Promise<Result | null> {
+  if (!file.blob_sha256) return null;
+  const known = await deps.db.selectFrom('media_items').select(['id', 'mime']).where('sha256', '=', file.blob_sha256).executeTakeFirst();
+  if (known) return { mediaId: Number(known.id), mime: known.mime };
+  if (!deps.tools.analyseStored || !file.md5 || !file.sha1 || !file.size || file.size > Math.min(WHOLE_READ_BYTES, maxImageBytes(deps))) return null;
+  const { head, analysis } = await deps.tools.analyseStored(file.blob_sha256, { md5: file.md5, sha1: file.sha1, sha256: file.blob_sha256 });
+  const mime = (await fileTypeFromBuffer(head))?.mime ?? 'application/octet-stream';
+  if (!analysis || deps.tools.archiveKind(head) || !(mime.startsWith('image/') || isBmp(head))) return null;
+  return imageResult(file, analysis);
 }
 
 function maxImageBytes(deps: IngestFileJobDeps): number {
@@ -170,7 +192,8 @@ interface ItemFacts {
   readonly preview?: string;
 }
 
-interface Result {
+/** What became of a file: an item (new or seen before), an error, or a container (an archive, expanded). */
+export interface Result {
   readonly mime?: string;
   readonly mediaId?: number;
   readonly item?: ItemFacts;
@@ -183,29 +206,35 @@ function finish(deps: IngestFileJobDeps, file: FileRow, result: Result): JobOutc
   return {
     status: 'done',
     result: { fileId: file.id, mediaId: result.mediaId ?? null, error: result.error ?? null },
-    commit: async (tx: Tx) => {
-      const ctx: TxContext = { ...contextFor(INGEST_ACTOR), tx };
-      const submission = await tx.selectFrom('submissions').select(['country_code', 'actor_name']).where('id', '=', file.submission_id).executeTakeFirstOrThrow();
-      let mediaId = result.mediaId ?? null;
-      let created = false;
-      if (mediaId === null && result.item) {
-        ({ mediaId, created } = await insertItem(deps, ctx, file, result.mime ?? 'application/octet-stream', result.item, submission.country_code));
-      }
-      await tx
-        .updateTable('submission_files')
-        .set({ status: result.error ? 'error' : 'done', error: result.error ?? null, media_id: mediaId, mime: result.mime ?? null, processed_at: ctx.now })
-        .where('id', '=', file.id)
-        .execute();
-      await deps.audit.append(tx, {
-        action: result.error ? 'submission.file.error' : created ? 'media.ingest' : mediaId !== null ? 'media.sighting' : 'submission.file.process',
-        actor: INGEST_ACTOR,
-        object: mediaId !== null ? { type: 'media', id: mediaId, country: submission.country_code } : { type: 'submission', id: file.submission_id, country: submission.country_code },
-        details: { submissionId: file.submission_id, fileId: file.id, path: file.path, sha256: file.blob_sha256, submittedBy: submission.actor_name, ...(result.error ? { error: result.error } : {}) },
-      });
-      if (mediaId !== null && !result.error && deps.afterItem) await deps.afterItem(tx, { fileId: file.id, submissionId: file.submission_id, mediaId });
-      await completeIfDone(ctx, file.submission_id);
-    },
+    commit: (tx: Tx) => commitResult(deps, tx, file, result),
   };
+}
+
+/**
+ * A file's outcome written in `tx`: its item (new, or a sighting of one), signals, status and audit entry, the
+ * afterItem hook, and the submission's completion when it was the last file pending.
+ */
+export async function commitResult(deps: IngestFileJobDeps, tx: Tx, file: FileRow, result: Result): Promise<void> {
+  const ctx: TxContext = { ...contextFor(INGEST_ACTOR), tx };
+  const submission = await tx.selectFrom('submissions').select(['country_code', 'actor_name']).where('id', '=', file.submission_id).executeTakeFirstOrThrow();
+  let mediaId = result.mediaId ?? null;
+  let created = false;
+  if (mediaId === null && result.item) {
+    ({ mediaId, created } = await insertItem(deps, ctx, file, result.mime ?? 'application/octet-stream', result.item, submission.country_code));
+  }
+  await tx
+    .updateTable('submission_files')
+    .set({ status: result.error ? 'error' : 'done', error: result.error ?? null, media_id: mediaId, mime: result.mime ?? null, processed_at: ctx.now })
+    .where('id', '=', file.id)
+    .execute();
+  await deps.audit.append(tx, {
+    action: result.error ? 'submission.file.error' : created ? 'media.ingest' : mediaId !== null ? 'media.sighting' : 'submission.file.process',
+    actor: INGEST_ACTOR,
+    object: mediaId !== null ? { type: 'media', id: mediaId, country: submission.country_code } : { type: 'submission', id: file.submission_id, country: submission.country_code },
+    details: { submissionId: file.submission_id, fileId: file.id, path: file.path, sha256: file.blob_sha256, submittedBy: submission.actor_name, ...(result.error ? { error: result.error } : {}) },
+  });
+  if (mediaId !== null && !result.error && deps.afterItem) await deps.afterItem(tx, { fileId: file.id, submissionId: file.submission_id, mediaId });
+  await completeIfDone(ctx, file.submission_id);
 }
 
 async function insertItem(deps: IngestFileJobDeps, ctx: TxContext, file: FileRow, mime: string, item: ItemFacts, country: string | null): Promise<{ mediaId: number; created: boolean }> {

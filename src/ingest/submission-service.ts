@@ -5,7 +5,7 @@ import type { AccessPolicy } from '../auth/policy.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { AriadneError, ConflictError, InvalidError, NotFoundError } from '../core/errors.js';
 import { hasControlCharacters, replaceControlCharacters } from '../core/text.js';
-import type { Db, Executor, SubmissionsTable } from '../db/schema.js';
+import type { Db, Executor, SubmissionsTable, Tx } from '../db/schema.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { normaliseSubmittedPath } from './paths.js';
@@ -51,6 +51,29 @@ export interface AddedFile {
   readonly added: boolean;
 }
 
+/**
+ * How the folder door takes files in on this machine (all optional: without them a local file is streamed in and
+ * queued like an upload).
+ */
+export interface LocalIntake {
+  /**
+   * Stores a local file without streaming it through this thread (a hash worker with the local blob store); null
+   * when it will not (a file too large to read whole), and the file is then streamed.
+   */
+  readonly store?: (absolutePath: string) => Promise<StoredBytes | null>;
+  /**
+   * The file's outcome worked out at intake (ingest-file-job.ts resultAtIntake), recorded in the intake's own
+   * transaction instead of a job; null: queue the job.
+   */
+  readonly settle?: {
+    prepare(file: SubmittedFile): Promise<unknown>;
+    commit(tx: Tx, file: SubmittedFile, prepared: unknown): Promise<void>;
+  };
+}
+
+/** A submitted file's row as the pipeline reads it. */
+export type SubmittedFile = { id: number; submission_id: number; path: string; depth: number; blob_sha256: string | null; md5: string | null; sha1: string | null; size: number | null; status: string };
+
 export interface FileOrigin {
   readonly path: string;
   /** File modification time (epoch ms) as the source reported it. */
@@ -61,6 +84,8 @@ export interface FileOrigin {
 }
 
 const TEXT_LIMIT = 2000;
+/** How long after its last file an intake still counts as under way (the gap between a door's files). */
+const TAKING_IN_GRACE_MS = 3000;
 
 /**
  * Submissions and their intake. Each added file is streamed once into the blob store (hashed on the way), recorded
@@ -68,17 +93,16 @@ const TEXT_LIMIT = 2000;
  * already recorded does nothing, so an interrupted intake can simply be run again.
  */
 export class SubmissionService {
+  private adding = 0;
+  private lastAdded = 0;
+
   constructor(
     private readonly db: Db,
     private readonly blobs: BlobStore,
     private readonly queue: JobQueue,
     private readonly audit: AuditLog,
     private readonly policy: AccessPolicy,
-    /**
-     * Stores a local file without streaming it through this thread (a hash worker with the local blob store); null
-     * when it will not (a file too large to read whole), and the file is then streamed.
-     */
-    private readonly storeLocal?: (absolutePath: string) => Promise<StoredBytes | null>,
+    private readonly local: LocalIntake = {},
   ) {}
 
   async create(ctx: RequestContext, input: NewSubmission): Promise<Submission> {
@@ -148,17 +172,35 @@ export class SubmissionService {
    */
   async addLocalFile(ctx: RequestContext, submissionId: number, origin: FileOrigin, absolutePath: string): Promise<AddedFile> {
     const store = async () =>
-      (await this.storeLocal?.(absolutePath)) ??
+      (await this.local.store?.(absolutePath)) ??
       storeStream(this.blobs, createReadStream(absolutePath)).catch((error: unknown) => {
         // The store wraps its own failures; a bare system error is the source file's (removed, unreadable).
         const code = (error as NodeJS.ErrnoException).code;
         if (!(error instanceof AriadneError) && typeof code === 'string') throw new InvalidError(`${absolutePath}: cannot read: ${code}`, { path: absolutePath });
         throw error;
       });
-    return this.add(ctx, submissionId, origin, store, () => undefined);
+    return this.add(ctx, submissionId, origin, store, () => undefined, this.local.settle);
   }
 
-  private async add(ctx: RequestContext, submissionId: number, origin: FileOrigin, store: () => Promise<StoredBytes>, discard: () => void): Promise<AddedFile> {
+  /**
+   * Whether this process is taking files in (or did a moment ago): background work that must not take the CPU from
+   * triage waits while it is.
+   */
+  get takingIn(): boolean {
+    return this.adding > 0 || Date.now() - this.lastAdded < TAKING_IN_GRACE_MS;
+  }
+
+  private async add(ctx: RequestContext, submissionId: number, origin: FileOrigin, store: () => Promise<StoredBytes>, discard: () => void, settle?: LocalIntake['settle']): Promise<AddedFile> {
+    this.adding++;
+    try {
+      return await this.addNow(ctx, submissionId, origin, store, discard, settle);
+    } finally {
+      this.adding--;
+      this.lastAdded = Date.now();
+    }
+  }
+
+  private async addNow(ctx: RequestContext, submissionId: number, origin: FileOrigin, store: () => Promise<StoredBytes>, discard: () => void, settle?: LocalIntake['settle']): Promise<AddedFile> {
     this.requireUpload(ctx);
     const path = normaliseSubmittedPath(origin.path);
     const submission = await this.get(ctx, submissionId);
@@ -172,6 +214,9 @@ export class SubmissionService {
       return { fileId: Number(existing.id), path, sha256: existing.blob_sha256, added: false };
     }
     const stored = await store();
+    const file: SubmittedFile = { id: 0, submission_id: submissionId, path, depth: origin.depth ?? 0, blob_sha256: stored.sha256, md5: stored.md5, sha1: stored.sha1, size: stored.size, status: 'pending' };
+    // A file whose outcome cannot be worked out here (a worker failed) is left to the job, which retries and records.
+    const prepared = settle ? await settle.prepare(file).catch(() => null) : null;
     return inTransaction(this.db, ctx, async (tx) => {
       const inserted = await tx.tx
         .insertInto('submission_files')
@@ -196,7 +241,7 @@ export class SubmissionService {
         return { fileId: Number(row.id), path, sha256: stored.sha256, added: false };
       }
       const fileId = Number(inserted.id);
-      await this.queue.enqueue(INGEST_FILE_JOB, { fileId }, { dedupeKey: `${INGEST_FILE_JOB}:${fileId}` }, tx.tx);
+      if (prepared === null) await this.queue.enqueue(INGEST_FILE_JOB, { fileId }, { dedupeKey: `${INGEST_FILE_JOB}:${fileId}` }, tx.tx);
       await this.audit.append(tx.tx, {
         action: 'submission.file.add',
         actor: tx.actor,
@@ -205,6 +250,7 @@ export class SubmissionService {
         requestId: tx.requestId,
         details: { fileId, path, sha256: stored.sha256, size: stored.size },
       });
+      if (prepared !== null) await settle!.commit(tx.tx, { ...file, id: fileId }, prepared);
       return { fileId, path, sha256: stored.sha256, added: true };
     });
   }

@@ -49,6 +49,8 @@ export interface JobRunnerOptions {
    * nothing. For background work (faces, scenes) that must never take the CPU from triage.
    */
   readonly yieldTo?: readonly string[];
+  /** Also starts nothing while this says so (this process taking files in, with no job queued for them). */
+  readonly yieldWhile?: () => boolean;
 }
 
 /**
@@ -117,7 +119,7 @@ export class JobRunner {
       }
       let job: ClaimedJob | null = null;
       try {
-        if (this.options.yieldTo && (await queue.hasPending(this.options.yieldTo))) {
+        if (this.options.yieldWhile?.() || (this.options.yieldTo && (await queue.hasPending(this.options.yieldTo)))) {
           const tick = delay(pollMs, this.stopController.signal);
           await tick.promise;
           tick.cancel();

@@ -22,7 +22,7 @@ describe('intake of local files (the folder door)', () => {
 
   afterAll(async () => env.close());
 
-  it('stores each file once with its digests and queues it, through the hash workers or streamed', async () => {
+  it('stores each file once with its digests; through the hash workers an image is recorded at once, streamed it is queued', async () => {
     const c = env.container;
     // The container's service stores through the hash workers; a service without that streams the file in.
     const streaming = new SubmissionService(c.database.db, c.blobStore, c.queue, c.access.audit, c.access.policy);
@@ -31,11 +31,31 @@ describe('intake of local files (the folder door)', () => {
       const path = join(dir, `${name}.jpg`);
       writeFileSync(path, bytes);
       const submission = await service.create(operator, { reference: name });
+      expect(service.takingIn).toBe(false);
       const added = await service.addLocalFile(operator, submission.id, { path: `seizure/${name}.jpg`, mtime: 1000 }, path);
       expect(added).toMatchObject({ path: `seizure/${name}.jpg`, sha256: cryptoDigestsOf(bytes).sha256, added: true });
+      // Background work (faces, scenes) waits while files come in, even with no job queued for them.
+      expect(service.takingIn).toBe(true);
       const row = await c.database.db.selectFrom('submission_files').selectAll().where('id', '=', added.fileId).executeTakeFirstOrThrow();
       const { md5, sha1, size } = cryptoDigestsOf(bytes);
-      expect(row).toMatchObject({ md5, sha1, size, mtime: 1000, status: 'pending' });
+      expect(row).toMatchObject({ md5, sha1, size, mtime: 1000 });
+      const jobs = await c.database.db.selectFrom('jobs').select('payload').where('kind', '=', 'ingest.file').execute();
+      const queued = jobs.some((j) => (JSON.parse(String(j.payload)) as { fileId: number }).fileId === added.fileId);
+      if (name === 'workers') {
+        // Analysed and recorded in the intake's transaction, with both audit entries and no job.
+        expect(row).toMatchObject({ status: 'done', mime: 'image/jpeg' });
+        const item = await c.database.db.selectFrom('media_items').selectAll().where('id', '=', row.media_id!).executeTakeFirstOrThrow();
+        expect(item).toMatchObject({ sha256: added.sha256, width: 320, height: 240 });
+        expect(await c.blobStore.has(item.thumbnail_sha256!)).toBe(true);
+        const signals = await c.database.db.selectFrom('signal_entries').select('signal').where('media_id', '=', item.id).execute();
+        expect([...new Set(signals.map((e) => e.signal))].sort()).toEqual(['md5', 'pdq', 'sha1', 'sha256']);
+        const audit = await c.database.db.selectFrom('audit_log').select('action').where('details', 'like', `%"fileId":${added.fileId},%`).execute();
+        expect(audit.map((a) => a.action).sort()).toEqual(['media.ingest', 'submission.file.add']);
+        expect(queued).toBe(false);
+      } else {
+        expect(row).toMatchObject({ status: 'pending', media_id: null });
+        expect(queued).toBe(true);
+      }
       expect((await c.blobStore.getBuffer(added.sha256!)).equals(bytes)).toBe(true);
       // The same path again stores nothing.
       expect(await service.addLocalFile(operator, submission.id, { path: `seizure/${name}.jpg` }, path)).toMatchObject({ fileId: added.fileId, added: false });

@@ -158,6 +158,34 @@ for (const adapter of databaseAdapters()) {
       expect(maxInFlight).toBeGreaterThan(1);
     });
 
+    it('a background runner starts nothing while it is told the process is busy with triage', async () => {
+      const realQueue = new DbJobQueue({ db: database.db, dialect: database.dialect, defaultMaxAttempts: 3 });
+      let busy = true;
+      let ran = 0;
+      const background = new JobRunner({
+        queue: realQueue,
+        handlers: new JobHandlers().register('vision', async () => {
+          ran++;
+          return { status: 'done' };
+        }),
+        concurrency: 1,
+        leaseMs: 5000,
+        pollMs: 20,
+        logger: silent,
+        yieldTo: ['triage'],
+        yieldWhile: () => busy,
+      });
+      await realQueue.enqueue('vision', {});
+      background.start();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(ran).toBe(0);
+      busy = false;
+      const deadline = Date.now() + 10_000;
+      while (ran === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await background.stop(1000);
+      expect(ran).toBe(1);
+    });
+
     it('a background runner starts nothing while a job of the kinds it yields to is due or running', async () => {
       const realQueue = new DbJobQueue({ db: database.db, dialect: database.dialect, defaultMaxAttempts: 3 });
       const order: string[] = [];

@@ -1,4 +1,5 @@
 import exifr from 'exifr';
+import { jpegMayHoldExif } from './jpeg-frame.js';
 
 /**
  * The EXIF facts an investigator uses to link images to a camera, a place and a time: camera make, model and body
@@ -75,6 +76,8 @@ type Raw = Record<string, unknown>;
 
 /** The EXIF summary of an image file's bytes, or null when it has no (usable) EXIF. Never throws for bad input. */
 export async function extractExif(bytes: Buffer): Promise<ExifSummary | null> {
+  // A JPEG whose headers hold no EXIF segment has nothing to read (and the full parser costs more than the check).
+  if (!jpegMayHoldExif(bytes)) return null;
   let raw: Raw | undefined;
   try {
     raw = (await exifr.parse(bytes, PARSE_OPTIONS)) as Raw | undefined;

@@ -42,3 +42,31 @@ export function readJpegFrame(input: Uint8Array): JpegFrame | null {
   }
   return null;
 }
+
+const APP1 = 0xe1;
+const EXIF_HEADER = [0x45, 0x78, 0x69, 0x66, 0x00, 0x00]; // "Exif\0\0"
+
+/**
+ * Whether a JPEG may hold EXIF: false only when its header segments, up to the start of scan, are well formed and none
+ * is an APP1 segment starting "Exif\0\0". Anything else (not a JPEG, malformed markers) is true: let a full reader
+ * look. Most images that went through messengers and web sites carry no EXIF, and this answers for them without one.
+ */
+export function jpegMayHoldExif(input: Uint8Array): boolean {
+  const n = input.length;
+  if (n < 4 || input[0] !== 0xff || input[1] !== SOI) return true;
+  let i = 2;
+  while (i < n) {
+    if (input[i] !== 0xff) return true;
+    while (i < n && input[i] === 0xff) i++;
+    if (i + 3 > n) return true;
+    const marker = input[i++];
+    if (marker === SOS) return false;
+    if (marker === EOI || marker === SOI || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) return true;
+    const length = (input[i] << 8) | input[i + 1];
+    if (length < 2 || i + length > n) return true;
+    if (marker === APP1 && length >= 2 + EXIF_HEADER.length && EXIF_HEADER.every((b, k) => input[i + 2 + k] === b)) return true;
+    i += length;
+  }
+  return true;
+}
+

@@ -163,6 +163,9 @@ export class FileHasher {
     mime: string,
     options: FileSignalOptions,
   ): Promise<Pick<FileSignals, 'pdq' | 'quality' | 'pdqDihedral' | 'trimmed' | 'width' | 'height' | 'imageError' | 'exif' | 'renditions'>> {
+    // EXIF first: nothing large is held while it runs, and from the decode on the pixels are used up without waiting
+    // on anything (so they die young instead of being promoted, and collected, with the old generation).
+    const exif = options.extract ? await extractExif(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) : undefined;
     let image;
     try {
       image = await this.decoder.decode(bytes, { mime });
@@ -172,8 +175,7 @@ export class FileHasher {
     }
     const signals = computeImageSignals(this.pdq, image, { dihedral: options.dihedral, letterbox: options.letterbox });
     let extracted: Pick<FileSignals, 'exif' | 'renditions'> = {};
-    if (options.extract) {
-      const exif = await extractExif(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    if (exif !== undefined) {
       const made = await makeThumbnails({ data: image.data, width: image.width, height: image.height, channels: image.channels, orientation: exif?.orientation }, { previewFormat: 'jpeg', sourceJpeg: mime === 'image/jpeg' ? bytes : undefined });
       const sameAsFile = made.preview.length === bytes.length && Buffer.compare(made.preview, bytes) === 0;
       extracted = { exif, renditions: { thumbnail: made.thumbnail, preview: sameAsFile ? null : made.preview } };

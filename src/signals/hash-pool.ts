@@ -64,7 +64,9 @@ export type WorkerReply =
 interface Task {
   readonly request: WorkerRequest;
   readonly transfer: ArrayBuffer[];
-  resolve(result: never): void;
+  /** The worker that may still hold the bytes this task reads (it stored them a moment ago). */
+  readonly prefer?: Slot;
+  resolve(slot: Slot, result: never): void;
   reject(error: unknown): void;
 }
 
@@ -74,6 +76,9 @@ interface Slot {
   readonly tasks: Map<number, Task>;
 }
 
+/** Blobs whose storing worker the pool remembers (for analyseStored to find it). */
+const STORED_BY_LIMIT = 256;
+
 export class HashPool {
   readonly size: number;
   private readonly workerUrl: URL;
@@ -81,6 +86,8 @@ export class HashPool {
   private readonly blobs: LocalBlobAccess | undefined;
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
+  /** Which worker stored a blob lately (it may still hold the bytes); bounded. */
+  private readonly storedBy = new Map<string, Slot>();
   private nextId = 1;
   private closed = false;
 
@@ -125,7 +132,10 @@ export class HashPool {
    * and the renditions, and stores those in the blob store itself (stored-blobs.ts). Needs `blobs`.
    */
   analyseStored(sha256: string, options: FileSignalOptions = {}): Promise<StoredAnalysis> {
-    return this.submit({ kind: 'stored', sha256 }, options, [], this.requireBlobs());
+    // The worker that stored these bytes keeps them for a moment (stored-blobs.ts): it reads them from memory.
+    const prefer = this.storedBy.get(sha256);
+    this.storedBy.delete(sha256);
+    return this.submit({ kind: 'stored', sha256 }, options, [], this.requireBlobs(), prefer);
   }
 
   /**
@@ -133,7 +143,11 @@ export class HashPool {
    * 16 MiB (or still growing): stream it through the store instead. Needs `blobs`.
    */
   storeFile(path: string): Promise<StoredFile | null> {
-    return this.submit({ kind: 'store-file', path: resolve(path) }, {}, [], this.requireBlobs());
+    return this.submit<StoredFile | null>({ kind: 'store-file', path: resolve(path) }, {}, [], this.requireBlobs(), undefined, (slot, stored) => {
+      if (!stored) return;
+      if (this.storedBy.size >= STORED_BY_LIMIT) this.storedBy.delete(this.storedBy.keys().next().value!);
+      this.storedBy.set(stored.sha256, slot);
+    });
   }
 
   private requireBlobs(): UnavailableError | undefined {
@@ -161,12 +175,13 @@ export class HashPool {
     );
   }
 
-  private submit<T = HashResult>(source: WorkerRequest['source'], options: FileSignalOptions, transfer: ArrayBuffer[], refused?: Error): Promise<T> {
+  private submit<T = HashResult>(source: WorkerRequest['source'], options: FileSignalOptions, transfer: ArrayBuffer[], refused?: Error, prefer?: Slot, answered?: (slot: Slot, result: T) => void): Promise<T> {
     if (this.closed) return Promise.reject(new UnavailableError('hash pool closed'));
     if (refused) return Promise.reject(refused);
     return new Promise<T>((resolvePromise, rejectPromise) => {
       const request: WorkerRequest = { id: this.nextId++, source, options: { dihedral: options.dihedral, letterbox: options.letterbox, extract: options.extract, knownDigests: options.knownDigests } };
-      this.queue.push({ request, transfer, resolve: resolvePromise as (result: never) => void, reject: rejectPromise });
+      const resolveTask = answered ? (slot: Slot, result: T) => (answered(slot, result), resolvePromise(result)) : (_slot: Slot, result: T) => resolvePromise(result);
+      this.queue.push({ request, transfer, prefer, resolve: resolveTask as (slot: Slot, result: never) => void, reject: rejectPromise });
       this.dispatch();
     });
   }
@@ -179,6 +194,9 @@ export class HashPool {
         if (slot.tasks.size < this.tasksPerWorker && (!best || slot.tasks.size < best.tasks.size)) best = slot;
       }
       if (!best) return;
+      // A task goes to the worker that holds its bytes when that one has room too.
+      const preferred = this.queue[0].prefer;
+      if (preferred && preferred.tasks.size < this.tasksPerWorker && this.slots.includes(preferred)) best = preferred;
       const task = this.queue.shift()!;
       best.tasks.set(task.request.id, task);
       best.worker.ref();
@@ -201,7 +219,7 @@ export class HashPool {
       if (!task) return;
       slot.tasks.delete(reply.id);
       if (slot.tasks.size === 0) worker.unref();
-      if (reply.ok) task.resolve(reply.result as never);
+      if (reply.ok) task.resolve(slot, reply.result as never);
       else task.reject(errorFromReply(reply.error));
       this.dispatch();
     });

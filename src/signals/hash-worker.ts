@@ -3,7 +3,7 @@ import { AriadneError } from '../core/errors.js';
 import { LocalBlobFiles, type LocalBlobAccess } from '../storage/local-blob-files.js';
 import { FileHasher } from './file-hasher.js';
 import type { WorkerReply, WorkerRequest } from './hash-pool.js';
-import { analyseStoredBlob, storeLocalFile } from './stored-blobs.js';
+import { analyseStoredBlob, RecentlyStored, storeLocalFile } from './stored-blobs.js';
 
 /**
  * Worker thread entry of the hash pool: one FileHasher (decoder, PDQ buffers) per thread, and the local blob store's
@@ -17,6 +17,7 @@ const port = parentPort;
 const hasher = new FileHasher({ blockingReads: true });
 const access = (workerData as { blobs?: LocalBlobAccess } | undefined)?.blobs;
 const files = access ? new LocalBlobFiles(access) : undefined;
+const recent = new RecentlyStored();
 /** Files stored whole by storeLocalFile; larger ones are streamed by the caller. */
 const STORE_WHOLE_BYTES = 16 * 1024 * 1024;
 
@@ -36,9 +37,9 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
       case 'bytes':
         return { id: request.id, ok: true, result: await hasher.hashBytes(new Uint8Array(source.bytes), request.options) };
       case 'stored':
-        return { id: request.id, ok: true, result: await analyseStoredBlob(hasher, blobFiles(), source.sha256, request.options) };
+        return { id: request.id, ok: true, result: await analyseStoredBlob(hasher, blobFiles(), source.sha256, request.options, recent) };
       case 'store-file':
-        return { id: request.id, ok: true, result: storeLocalFile(blobFiles(), source.path, STORE_WHOLE_BYTES) };
+        return { id: request.id, ok: true, result: storeLocalFile(blobFiles(), source.path, STORE_WHOLE_BYTES, recent) };
     }
   } catch (error) {
     if (error instanceof AriadneError) return { id: request.id, ok: false, error: { kind: error.kind, message: error.message, details: error.details } };

@@ -36,8 +36,8 @@ export const HEAD_BYTES = 64 * 1024;
  * Reads a stored blob (verified against its address), analyses it as FileHasher.hashBytes does, and stores the
  * renditions it made. Archives are left alone: their members are what gets analysed.
  */
-export async function analyseStoredBlob(hasher: FileHasher, files: LocalBlobFiles, sha256: string, options: FileSignalOptions): Promise<StoredAnalysis> {
-  const bytes = files.read(sha256);
+export async function analyseStoredBlob(hasher: FileHasher, files: LocalBlobFiles, sha256: string, options: FileSignalOptions, recent?: RecentlyStored): Promise<StoredAnalysis> {
+  const bytes = recent?.take(sha256) ?? files.read(sha256);
   const head = bytes.subarray(0, HEAD_BYTES).slice();
   if (sniffArchive(head) !== null) return { head, signals: null, renditions: null };
   const { renditions, ...signals } = await hasher.hashBytes(bytes, options);
@@ -51,7 +51,7 @@ export async function analyseStoredBlob(hasher: FileHasher, files: LocalBlobFile
  * Reads a regular file of at most `maxBytes` whole, digests it and stores it. Null when the file is larger (or grew
  * past its size while being read): the caller streams it instead.
  */
-export function storeLocalFile(files: LocalBlobFiles, path: string, maxBytes: number): StoredFile | null {
+export function storeLocalFile(files: LocalBlobFiles, path: string, maxBytes: number, recent?: RecentlyStored): StoredFile | null {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -76,7 +76,42 @@ export function storeLocalFile(files: LocalBlobFiles, path: string, maxBytes: nu
   }
   const digests = cryptoDigestsOf(bytes);
   const { created } = files.put(bytes, digests.sha256);
+  recent?.keep(digests.sha256, bytes);
   return { ...digests, created };
+}
+
+/**
+ * The plaintexts a worker stored last, kept for the analysis that usually follows at once (the folder door stores
+ * a file, then has it analysed): read from memory instead of decrypting and verifying it again from disk. They are
+ * the very bytes whose digest is their address. A few at most, bounded in bytes; each is taken once.
+ */
+export class RecentlyStored {
+  private readonly kept = new Map<string, Buffer>();
+  private bytes = 0;
+
+  constructor(
+    private readonly maxEntries = 8,
+    private readonly maxBytes = 64 * 1024 * 1024,
+  ) {}
+
+  keep(sha256: string, plaintext: Buffer): void {
+    if (plaintext.length > this.maxBytes || this.kept.has(sha256)) return;
+    this.kept.set(sha256, plaintext);
+    this.bytes += plaintext.length;
+    while (this.kept.size > this.maxEntries || this.bytes > this.maxBytes) {
+      const [oldest, dropped] = this.kept.entries().next().value!;
+      this.kept.delete(oldest);
+      this.bytes -= dropped.length;
+    }
+  }
+
+  take(sha256: string): Buffer | undefined {
+    const plaintext = this.kept.get(sha256);
+    if (plaintext === undefined) return undefined;
+    this.kept.delete(sha256);
+    this.bytes -= plaintext.length;
+    return plaintext;
+  }
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { readJpegFrame } from '../../src/media/jpeg-frame.js';
+import { jpegMayHoldExif, readJpegFrame } from '../../src/media/jpeg-frame.js';
 import { ImageDecoder } from '../../src/media/decode.js';
 
 describe('readJpegFrame', () => {
@@ -35,3 +35,22 @@ describe('readJpegFrame', () => {
     expect(cmyk).toMatchObject({ channels: 3, format: 'jpeg' });
   });
 });
+
+describe('jpegMayHoldExif', () => {
+  const pixels = () => sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 10, g: 140, b: 90 } } });
+
+  it('says no only for a well-formed JPEG whose headers hold no EXIF segment', async () => {
+    expect(jpegMayHoldExif(await pixels().jpeg().toBuffer())).toBe(false);
+    expect(jpegMayHoldExif(await pixels().withIccProfile('srgb').jpeg().toBuffer())).toBe(false);
+    const withExif = await pixels().withExif({ IFD0: { Make: 'Ariadne', Model: 'Test' } }).jpeg().toBuffer();
+    expect(jpegMayHoldExif(withExif)).toBe(true);
+    // Not a JPEG, or headers it cannot walk: a full reader should look.
+    expect(jpegMayHoldExif(await pixels().png().toBuffer())).toBe(true);
+    const plain = await pixels().jpeg().toBuffer();
+    expect(jpegMayHoldExif(plain.subarray(0, 12))).toBe(true);
+    const broken = Buffer.from(plain);
+    broken[2] = 0x12;
+    expect(jpegMayHoldExif(broken)).toBe(true);
+  });
+});
+

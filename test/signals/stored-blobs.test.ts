@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticJpeg } from '../../bench/hash-corpus.js';
-import { InvalidError, UnavailableError } from '../../src/core/errors.js';
+import { InvalidError, NotFoundError, UnavailableError } from '../../src/core/errors.js';
 import { cryptoDigestsOf } from '../../src/signals/crypto/crypto-hashes.js';
 import { FileHasher } from '../../src/signals/file-hasher.js';
 import { HashPool } from '../../src/signals/hash-pool.js';
-import { analyseStoredBlob, HEAD_BYTES, storeLocalFile } from '../../src/signals/stored-blobs.js';
+import { analyseStoredBlob, HEAD_BYTES, RecentlyStored, storeLocalFile } from '../../src/signals/stored-blobs.js';
 import { LocalBlobFiles } from '../../src/storage/local-blob-files.js';
 import { LocalBlobStore } from '../../src/storage/local-blob-store.js';
 import { createKeyring, generateMasterKey } from '../../src/storage/master-key.js';
@@ -71,6 +71,31 @@ describe('stored blobs: intake and analysis in the thread that reads and writes 
     const t = await analyseStoredBlob(hasher, files, text.sha256, { extract: true });
     expect(t.signals).toMatchObject({ pdq: null, sha256: text.sha256 });
     expect(t.renditions).toBeNull();
+  });
+
+  it('analyses what the same thread stored a moment ago from memory, once', async () => {
+    const recent = new RecentlyStored();
+    const path = join(dir, 'in', 'recent.jpg');
+    const bytes = await syntheticJpeg(200, 150, 31);
+    writeFileSync(path, bytes);
+    const stored = storeLocalFile(files, path, 1 << 20, recent)!;
+    // The envelope is gone from disk: only the kept plaintext can answer.
+    rmSync(store.blobPath(stored.sha256));
+    const analysis = await analyseStoredBlob(hasher, files, stored.sha256, { extract: true }, recent);
+    expect(analysis.signals?.pdq).toBe((await hasher.hashBytes(bytes)).pdq);
+    await expect(analyseStoredBlob(hasher, files, stored.sha256, {}, recent)).rejects.toThrow(NotFoundError);
+  });
+
+  it('keeps a bounded number of recent plaintexts', () => {
+    const recent = new RecentlyStored(2, 10);
+    recent.keep('a', Buffer.alloc(4));
+    recent.keep('b', Buffer.alloc(4));
+    recent.keep('c', Buffer.alloc(4));
+    expect(recent.take('a')).toBeUndefined();
+    recent.keep('d', Buffer.alloc(4));
+    recent.keep('big', Buffer.alloc(11));
+    expect([recent.take('c')?.length, recent.take('d')?.length, recent.take('big')]).toEqual([4, 4, undefined]);
+    expect(recent.take('c')).toBeUndefined();
   });
 
   it('runs in the hash pool when it has the store, and is refused without one', async () => {

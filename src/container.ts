@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { HealthService } from './api/health/health-service.js';
+import { contextFor, systemActor } from './auth/actor.js';
+import { queryFromSignals } from './matching/file-query.js';
 import { createAccessModule, type AccessModule } from './auth/access-module.js';
 import type { AriadneConfig } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
@@ -206,9 +208,16 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
         submissions,
         limits,
         tmpDir: join(config.dataDir, 'tmp'),
-        // Series-match notifications: enqueued with the item, run after its commit (cases/series-match.ts).
+        // Series-match notifications: enqueued with the item, run after its commit (cases/series-match.ts), unless the
+        // item is new and matched no stored item of a series (nothing for that job to find).
+        inSeriesReach: async (signals) => {
+          const c = await catalog();
+          await c.catchUp();
+          const hits = await (await matching()).match(contextFor(systemActor('series-match')), queryFromSignals(signals).query);
+          return hits.some((h) => (h.item?.series.length ?? 0) > 0);
+        },
         afterItem: async (tx, e) => {
-          await queue.enqueue(SERIES_MATCH_JOB, { fileId: e.fileId }, { dedupeKey: `series-match:${e.fileId}`, priority: -1 }, tx);
+          if (e.seriesReach) await queue.enqueue(SERIES_MATCH_JOB, { fileId: e.fileId }, { dedupeKey: `series-match:${e.fileId}`, priority: -1 }, tx);
           // Faces and scenes: after the signals, on the connect module's own runner (connect/vision-job.ts).
           await connect.enqueue(tx, e.mediaId);
         },

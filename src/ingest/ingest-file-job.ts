@@ -14,6 +14,7 @@ import type { NewSignalEntry, SignalStore } from '../matching/signal-store.js';
 import type { IngestLimits } from '../media/limits.js';
 import { HEAD_BYTES } from '../signals/stored-blobs.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import type { FileSignals } from '../signals/file-hasher.js';
 import type { VideoFacts } from '../video/video-analysis.js';
 import type { ExifFacts, MediaTools, StoredImageAnalysis } from './media-tools.js';
 import { archiveMemberPath } from './paths.js';
@@ -35,7 +36,13 @@ export interface IngestFileJobDeps {
    * Called in the job's commit for each file that ends as a media item (new or a sighting), so later work (the
    * cases module's series-match notifications) is enqueued atomically with the item. Keep it to cheap writes.
    */
-  readonly afterItem?: (tx: Tx, event: { readonly fileId: number; readonly submissionId: number; readonly mediaId: number }) => Promise<void>;
+  readonly afterItem?: (tx: Tx, event: ItemEvent) => Promise<void>;
+  /**
+   * Whether a new image with these signals matches stored items that are in a series (the only case where the cases
+   * module's series-match job has anything to do for it). Asked before the item's commit, against the index as it
+   * is then. Absent: every item is assumed to.
+   */
+  readonly inSeriesReach?: (signals: FileSignals) => Promise<boolean>;
 }
 
 /** Stored files up to this size are read whole; larger ones (videos, archives) stream from the store. */
@@ -101,16 +108,17 @@ async function processBlob(deps: IngestFileJobDeps, file: FileRow, blob: BlobPro
     return finish(deps, file, { mime, item: { kind: 'image', width: null, height: null, entries: [], exif: null } });
   }
 
-  return finish(deps, file, imageResult(file, await blob.analyse()));
+  return finish(deps, file, await imageResult(deps, file, await blob.analyse()));
 }
 
 /** The outcome of an analysed image: its item with PDQ (plain and trimmed), EXIF and renditions, or why it failed. */
-function imageResult(file: FileRow, { signals, exif, renditions }: StoredImageAnalysis): Result {
+async function imageResult(deps: IngestFileJobDeps, file: FileRow, { signals, exif, renditions }: StoredImageAnalysis): Promise<Result> {
   if (signals.pdq === null || renditions === null) return { mime: signals.mime, error: `image could not be decoded: ${signals.imageError ?? 'unknown reason'}` };
   const entries: NewSignalEntry[] = [{ signal: 'pdq', hash: hex(signals.pdq), quality: signals.quality, variant: 'plain' }];
   if (signals.trimmed) entries.push({ signal: 'pdq', hash: hex(signals.trimmed.pdq), quality: signals.trimmed.quality, variant: 'trimmed' });
   return {
     mime: signals.mime,
+    ...(deps.inSeriesReach ? { seriesReach: await deps.inSeriesReach(signals) } : {}),
     // No preview of its own: the original (already stored) is its own preview.
     item: { kind: 'image', width: signals.width ?? null, height: signals.height ?? null, entries, exif, thumbnail: renditions.thumbnail, preview: renditions.preview ?? file.blob_sha256! },
   };
@@ -131,7 +139,7 @@ export async function resultAtIntake(deps: IngestFileJobDeps, file: FileRow): Pr
   const { head, analysis } = await deps.tools.analyseStored(file.blob_sha256, { md5: file.md5, sha1: file.sha1, sha256: file.blob_sha256 });
   const mime = (await fileTypeFromBuffer(head))?.mime ?? 'application/octet-stream';
   if (!analysis || deps.tools.archiveKind(head) || !(mime.startsWith('image/') || isBmp(head))) return null;
-  return imageResult(file, analysis);
+  return imageResult(deps, file, analysis);
 }
 
 function maxImageBytes(deps: IngestFileJobDeps): number {
@@ -192,8 +200,19 @@ interface ItemFacts {
   readonly preview?: string;
 }
 
+/** A file that ended as a media item (new, or a sighting of one), for the afterItem hook. */
+export interface ItemEvent {
+  readonly fileId: number;
+  readonly submissionId: number;
+  readonly mediaId: number;
+  /** False when the item is new and matched no stored item of a series: no series can have been sighted. */
+  readonly seriesReach: boolean;
+}
+
 /** What became of a file: an item (new or seen before), an error, or a container (an archive, expanded). */
 export interface Result {
+  /** For a new item: whether it matched stored items of a series (ingest-file-job inSeriesReach); unknown if absent. */
+  readonly seriesReach?: boolean;
   readonly mime?: string;
   readonly mediaId?: number;
   readonly item?: ItemFacts;
@@ -233,7 +252,10 @@ export async function commitResult(deps: IngestFileJobDeps, tx: Tx, file: FileRo
     object: mediaId !== null ? { type: 'media', id: mediaId, country: submission.country_code } : { type: 'submission', id: file.submission_id, country: submission.country_code },
     details: { submissionId: file.submission_id, fileId: file.id, path: file.path, sha256: file.blob_sha256, submittedBy: submission.actor_name, ...(result.error ? { error: result.error } : {}) },
   });
-  if (mediaId !== null && !result.error && deps.afterItem) await deps.afterItem(tx, { fileId: file.id, submissionId: file.submission_id, mediaId });
+  if (mediaId !== null && !result.error && deps.afterItem) {
+    // A sighting of a stored item (created false) may be of one in a series, whatever was asked before.
+    await deps.afterItem(tx, { fileId: file.id, submissionId: file.submission_id, mediaId, seriesReach: !created || result.seriesReach !== false });
+  }
   await completeIfDone(ctx, file.submission_id);
 }
 

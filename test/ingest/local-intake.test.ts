@@ -52,6 +52,13 @@ describe('intake of local files (the folder door)', () => {
         const audit = await c.database.db.selectFrom('audit_log').select('action').where('details', 'like', `%"fileId":${added.fileId},%`).execute();
         expect(audit.map((a) => a.action).sort()).toEqual(['media.ingest', 'submission.file.add']);
         expect(queued).toBe(false);
+        // New, and matching no stored item of a series: no series-match job; a second seizure of it (a sighting of a
+        // stored item, which may be in a series by then) gets one.
+        const seriesJobs = async (fileId: number) =>
+          (await c.database.db.selectFrom('jobs').select('payload').where('kind', '=', 'cases.series-match').execute()).filter((j) => (JSON.parse(String(j.payload)) as { fileId: number }).fileId === fileId);
+        expect(await seriesJobs(added.fileId)).toHaveLength(0);
+        const again = await service.addLocalFile(operator, submission.id, { path: `seizure/${name}-again.jpg` }, path);
+        expect(await seriesJobs(again.fileId)).toHaveLength(1);
       } else {
         expect(row).toMatchObject({ status: 'pending', media_id: null });
         expect(queued).toBe(true);

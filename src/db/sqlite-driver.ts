@@ -126,7 +126,8 @@ class Connection implements DatabaseConnection {
     }
     if (!statement.readonly) {
       if (this.inTransaction) this.wrote = true;
-      else await this.afterWrite();
+      // A lone insert, update or delete that changed no row wrote nothing: there is nothing to make durable.
+      else if (!(DATA_CHANGE.test(compiled.sql) && (result.numAffectedRows ?? BigInt(result.rows.length)) === 0n)) await this.afterWrite();
     }
     return result;
   }
@@ -149,6 +150,9 @@ class Connection implements DatabaseConnection {
     await this.wal.durable();
   }
 }
+
+/** Statements whose effect is all in the rows they report changing (unlike DDL, which reports none). */
+const DATA_CHANGE = /^\s*(insert|update|delete)\b/i;
 
 class Mutex {
   private held: Promise<void> | undefined;

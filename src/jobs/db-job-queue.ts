@@ -77,7 +77,10 @@ export class DbJobQueue implements JobQueue {
       const now = this.now();
       // A job whose worker's lease ran out (its worker died) first, then the next queued one: each an index walk in
       // claim order (jobs_queue) that stops at the first job of these kinds.
-      const row = (await this.take(workerId, kinds, leaseMs, now, 'running')) ?? (await this.take(workerId, kinds, leaseMs, now, 'queued'));
+      // An idle worker polls: look before writing, so that finding nothing costs two index reads, not two writes.
+      const row =
+        ((await this.due(kinds, now, 'running')) ? await this.take(workerId, kinds, leaseMs, now, 'running') : undefined) ??
+        ((await this.due(kinds, now, 'queued')) ? await this.take(workerId, kinds, leaseMs, now, 'queued') : undefined);
       if (row === undefined) return null;
       const job = toRecord(row as Row);
       if (job.attempts <= job.maxAttempts) return { ...job, lockedBy: workerId };
@@ -97,6 +100,19 @@ export class DbJobQueue implements JobQueue {
         .where('locked_by', '=', workerId)
         .execute();
     }
+  }
+
+  /** Whether a job of `kinds` is queued and due, or running with an expired lease (what take would look for). */
+  private async due(kinds: readonly string[], now: number, status: 'queued' | 'running'): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('jobs')
+      .select('id')
+      .where('status', '=', status)
+      .where(status === 'queued' ? 'run_at' : 'locked_until', status === 'queued' ? '<=' : '<', now)
+      .where('kind', 'in', kinds)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   /** Marks the first job of `kinds` in claim order, queued and due or running with an expired lease, as ours. */

@@ -60,6 +60,17 @@ describe('durable commits on SQLite', () => {
     expect(database.syncStats()!.waits).toBe(before + 2);
   });
 
+  it('does not make a lone write that changed no row wait (it wrote nothing), but DDL always', async () => {
+    const before = database.syncStats()!.waits;
+    await db.updateTable('notes').set({ body: 'x' }).where('id', '=', 999).execute();
+    await db.deleteFrom('notes').where('id', '=', 999).execute();
+    expect((await db.updateTable('notes').set({ body: 'x' }).where('id', '=', 999).returning('id').execute()).length).toBe(0);
+    expect(database.syncStats()!.waits).toBe(before);
+    await db.insertInto('notes').values({ id: 7, body: 'seven' }).execute();
+    await sql`create table other (id integer primary key)`.execute(db);
+    expect(database.syncStats()!.waits).toBe(before + 2);
+  });
+
   it('lets transactions arriving together share log syncs, each still atomic', async () => {
     const before = database.syncStats()!;
     const results = await Promise.allSettled(

@@ -237,6 +237,23 @@ for (const adapter of databaseAdapters()) {
 
 // SQLite only: its planner's choice between the queue's indexes (PostgreSQL plans from table statistics).
 describe('job queue on SQLite', () => {
+  it('an idle worker looking for jobs writes nothing', async () => {
+    const { database, drop } = await openMigrated(databaseAdapters().find((a) => a.name === 'sqlite')!);
+    try {
+      const queue = new DbJobQueue({ db: database.db, dialect: database.dialect, defaultMaxAttempts: 3 });
+      await queue.enqueue('other', {});
+      const changes = async () => Number((await sql<{ n: number }>`select total_changes() as n`.execute(database.db)).rows[0].n);
+      const before = await changes();
+      expect(await queue.claim('w1', ['work'], 10_000)).toBeNull();
+      expect(await changes()).toBe(before);
+      expect(await queue.claim('w1', ['other'], 10_000)).not.toBeNull();
+      expect(await changes()).toBe(before + 1);
+    } finally {
+      await database.close();
+      await drop();
+    }
+  });
+
   it('claims by walking the queue index in claim order, never by sorting the queued jobs', async () => {
     const { database, drop } = await openMigrated(databaseAdapters().find((a) => a.name === 'sqlite')!);
     try {

@@ -12,10 +12,10 @@ import type { ClaimedJob, JobOutcome } from '../jobs/job-queue.js';
 import type { JobContext } from '../jobs/job-runner.js';
 import type { NewSignalEntry, SignalStore } from '../matching/signal-store.js';
 import type { IngestLimits } from '../media/limits.js';
-import { HEAD_BYTES } from '../signals/stored-blobs.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { FileSignals } from '../signals/file-hasher.js';
 import type { VideoFacts } from '../video/video-analysis.js';
+import { analysableWhereStored, probeBlob, type BlobProbe } from './blob-probe.js';
 import type { ExifFacts, MediaTools, StoredImageAnalysis } from './media-tools.js';
 import { archiveMemberPath } from './paths.js';
 import { completeIfDone, type SubmissionService, type SubmittedFile } from './submission-service.js';
@@ -45,8 +45,6 @@ export interface IngestFileJobDeps {
   readonly inSeriesReach?: (signals: FileSignals) => Promise<boolean>;
 }
 
-/** Stored files up to this size are read whole; larger ones (videos, archives) stream from the store. */
-const WHOLE_READ_BYTES = 32 * 1024 * 1024;
 const DEFAULT_MAX_IMAGE_BYTES = 256 * 1024 * 1024;
 const INGEST_ACTOR = systemActor('ingest');
 
@@ -72,7 +70,7 @@ export function ingestFileJob(deps: IngestFileJobDeps) {
       const known = await deps.db.selectFrom('media_items').select(['id', 'mime']).where('sha256', '=', file.blob_sha256).executeTakeFirst();
       if (known) return finish(deps, file, { mediaId: Number(known.id), mime: known.mime });
 
-      const blob = await probeBlob(deps, file);
+      const blob = await probeBlob(deps.tools, deps.blobs, file, maxImageBytes(deps));
       try {
         return await processBlob(deps, file, blob, ctx);
       } finally {
@@ -135,8 +133,8 @@ export async function resultAtIntake(deps: IngestFileJobDeps, file: FileRow): Pr
   if (!file.blob_sha256) return null;
   const known = await deps.db.selectFrom('media_items').select(['id', 'mime']).where('sha256', '=', file.blob_sha256).executeTakeFirst();
   if (known) return { mediaId: Number(known.id), mime: known.mime };
-  if (!deps.tools.analyseStored || !file.md5 || !file.sha1 || !file.size || file.size > Math.min(WHOLE_READ_BYTES, maxImageBytes(deps))) return null;
-  const { head, analysis } = await deps.tools.analyseStored(file.blob_sha256, { md5: file.md5, sha1: file.sha1, sha256: file.blob_sha256 });
+  if (!analysableWhereStored(deps.tools, file, maxImageBytes(deps))) return null;
+  const { head, analysis } = await deps.tools.analyseStored!(file.blob_sha256, { md5: file.md5!, sha1: file.sha1!, sha256: file.blob_sha256 });
   const mime = (await fileTypeFromBuffer(head))?.mime ?? 'application/octet-stream';
   if (!analysis || deps.tools.archiveKind(head) || !(mime.startsWith('image/') || isBmp(head))) return null;
   return imageResult(deps, file, analysis);
@@ -361,101 +359,6 @@ async function expandArchive(deps: IngestFileJobDeps, file: FileRow, kind: strin
     await unlink(local).catch(() => undefined);
   }
   return finish(deps, file, { mime, container: true });
-}
-
-/** A stored blob as the job sees it: its first bytes to sniff, and the analysis of the image it may be. */
-interface BlobProbe {
-  /** The first HEAD_BYTES of the plaintext (fewer when the blob is shorter). */
-  readonly head: Buffer;
-  /** Signals, EXIF and the stored renditions' addresses: decodes the image once (asked only of images). */
-  analyse(): Promise<StoredImageAnalysis>;
-  close(): void;
-}
-
-/**
- * The blob's head and analysis. Where the media tools analyse blobs where they are stored (a local store, read and
- * written by a hash worker), one call does both for any blob the job may decode; otherwise the blob is read here
- * (openBlob) and its bytes handed to analyse, and the renditions stored from here.
- */
-async function probeBlob(deps: IngestFileJobDeps, file: FileRow): Promise<BlobProbe> {
-  const sha256 = file.blob_sha256!;
-  if (deps.tools.analyseStored && file.md5 && file.sha1 && file.size !== null && file.size <= Math.min(WHOLE_READ_BYTES, maxImageBytes(deps))) {
-    const { head, analysis } = await deps.tools.analyseStored(sha256, { md5: file.md5, sha1: file.sha1, sha256 });
-    return {
-      head,
-      analyse: async () => {
-        if (!analysis) throw new Error(`blob ${sha256} was not analysed (its head is an archive's)`);
-        return analysis;
-      },
-      close: () => undefined,
-    };
-  }
-  // One decrypting read of the blob: the head to sniff, and for an image the rest of the same stream.
-  const blob = await openBlob(deps.blobs, sha256, file.size);
-  return {
-    head: blob.head,
-    analyse: async () => {
-      const known = file.md5 && file.sha1 ? { md5: file.md5, sha1: file.sha1, sha256 } : undefined;
-      const { signals, exif, renditions } = await deps.tools.analyse(await blob.rest(), known);
-      if (signals.pdq === null || renditions === null) return { signals, exif, renditions: null };
-      const [thumbnail, preview] = await Promise.all([deps.blobs.put(renditions.thumbnail), renditions.preview ? deps.blobs.put(renditions.preview) : null]);
-      return { signals, exif, renditions: { thumbnail: thumbnail.sha256, preview: preview?.sha256 ?? null } };
-    },
-    close: () => blob.close(),
-  };
-}
-
-interface OpenBlob {
-  /** The first HEAD_BYTES of the plaintext (fewer when the blob is shorter). */
-  readonly head: Buffer;
-  /** All of the plaintext: the head and the rest of the same stream, checked against the blob's SHA-256 at its end. */
-  rest(): Promise<Buffer>;
-  close(): void;
-}
-
-/**
- * Opens a blob for sniffing and reading. Up to WHOLE_READ_BYTES it is read and verified whole (most files are
- * images that are read whole anyway; a small video or archive then costs one extra decrypting read when it is copied
- * to scratch). Larger blobs: the head is read, and the rest from the same decrypting stream only when asked for.
- */
-async function openBlob(blobs: BlobStore, sha256: string, storedSize: number | null): Promise<OpenBlob> {
-  // Most files are small: read and verified whole in one call.
-  if (storedSize !== null && storedSize <= WHOLE_READ_BYTES) {
-    const bytes = await blobs.getBuffer(sha256);
-    return { head: bytes.subarray(0, HEAD_BYTES), rest: async () => bytes, close: () => undefined };
-  }
-  const stream = await blobs.get(sha256);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let ended = false;
-  try {
-    const iterator = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-    while (size < HEAD_BYTES) {
-      const next = await iterator.next();
-      if (next.done) {
-        ended = true;
-        break;
-      }
-      chunks.push(next.value);
-      size += next.value.length;
-    }
-    const head = Buffer.concat(chunks);
-    return {
-      head: head.subarray(0, HEAD_BYTES),
-      async rest() {
-        const all: Buffer[] = [head];
-        if (!ended) {
-          for (let next = await iterator.next(); !next.done; next = await iterator.next()) all.push(next.value);
-          ended = true;
-        }
-        return all.length === 1 ? head : Buffer.concat(all);
-      },
-      close: () => stream.destroy(),
-    };
-  } catch (error) {
-    stream.destroy();
-    throw error;
-  }
 }
 
 function isBmp(head: Buffer): boolean {

@@ -19,9 +19,10 @@ import { syntheticJpeg } from './hash-corpus.js';
  * names) and measures, in one run:
  * - baseline: the signals benchmark's end-to-end rate (every file through the hash pool: read, decode, PDQ with
  *   letterbox, digests);
- * - ingest through the whole pipeline into SQLite (intake into the encrypted store, jobs: dedup, decode once for PDQ,
- *   EXIF and renditions, rows and audit in one transaction) as a ratio of the baseline (target >= 0.8), with the
- *   process's resident memory sampled through the run (target: flat);
+ * - ingest of the folder into SQLite as `ariadne ingest` does it (the folder door: each file stored encrypted by a
+ *   hash worker, deduplicated, decoded once there for PDQ, EXIF and renditions, and recorded with its audit entries in
+ *   the intake's transaction; series-match and other jobs as they arise) as a ratio of the baseline (target >= 0.8),
+ *   with the process's resident memory sampled through the run (target: flat);
  * - scan of the same files against M stored PDQ hashes (default 1,000,000) as a ratio of the baseline (target >= 0.9).
  */
 interface Options {
@@ -81,7 +82,7 @@ export async function run(args: string[]): Promise<void> {
       container.start();
       const submission = await container.submissions.create(ctx, { reference: 'bench' });
       submissionId = submission.id;
-      // As `ariadne ingest` takes a folder in: several files at once, so that their intake commits are shared.
+      // As `ariadne ingest` takes a folder in: several files at once, so that the hash workers stay busy.
       await forEachConcurrent(walkPaths([corpus]), 4, async (item) => {
         if (item.ok) await container.submissions.addLocalFile(ctx, submission.id, { path: item.path, mtime: Math.round(item.mtime) }, item.absolute);
       });
@@ -128,7 +129,7 @@ export async function run(args: string[]): Promise<void> {
         '| measure | files/s | ratio to baseline | target |',
         '|---|---|---|---|',
         `| baseline: hash pool end to end (letterbox) | ${hashRate.toFixed(1)} | 1.00 | |`,
-        `| ingest into SQLite (intake + jobs, ${o.jobs} at once) | ${ingestRate.toFixed(1)} | ${(ingestRate / hashRate).toFixed(2)} | >= 0.80 |`,
+        `| ingest into SQLite (folder door, 4 files at once; jobs ${o.jobs} at once) | ${ingestRate.toFixed(1)} | ${(ingestRate / hashRate).toFixed(2)} | >= 0.80 |`,
         `| scan against ${o.stored} stored hashes (dihedral) | ${scanRate.toFixed(1)} | ${(scanRate / hashRate).toFixed(2)} | >= 0.90 |`,
         '',
         `ingest report: ${report.totals.files} files, ${report.totals.uniqueItems} unique items, ${report.totals.duplicates} duplicates, ${report.totals.errors} errors`,

@@ -89,24 +89,41 @@ export function ingestFileJob(deps: IngestFileJobDeps) {
 }
 
 async function processBlob(deps: IngestFileJobDeps, file: FileRow, blob: BlobProbe, ctx: JobContext): Promise<JobOutcome> {
-  const head = blob.head;
+  const sniffed = await sniff(deps, file, blob.head);
+  const { mime } = sniffed;
+  switch (sniffed.kind) {
+    case 'empty':
+      return finish(deps, file, { mime, error: 'empty file' });
+    case 'archive':
+      return await expandArchive(deps, file, sniffed.archive, mime, ctx);
+    case 'video':
+      if (!deps.tools.analyseVideo) return finish(deps, file, { mime, item: { kind: 'video', width: null, height: null, entries: [], exif: null } });
+      return await ingestVideo(deps, file, mime, ctx);
+    case 'other':
+      return finish(deps, file, { mime, error: `not a supported media file (${mime})` });
+    case 'large-image':
+      return finish(deps, file, { mime, item: { kind: 'image', width: null, height: null, entries: [], exif: null } });
+    case 'image':
+      return finish(deps, file, await imageResult(deps, file, await blob.analyse()));
+  }
+}
+
+type Sniffed = { readonly mime: string } & (
+  | { readonly kind: 'empty' | 'video' | 'other' | 'large-image' | 'image' }
+  | { readonly kind: 'archive'; readonly archive: string }
+);
+
+/** What a stored file is, from its first bytes and size: what the job does with it follows from this alone. */
+async function sniff(deps: IngestFileJobDeps, file: FileRow, head: Buffer): Promise<Sniffed> {
   const type = await fileTypeFromBuffer(head);
   const mime = type?.mime ?? (file.size === 0 ? 'application/x-empty' : 'application/octet-stream');
-  if (file.size === 0) return finish(deps, file, { mime, error: 'empty file' });
-
+  if (file.size === 0) return { kind: 'empty', mime };
   const archive = deps.tools.archiveKind(head);
-  if (archive) return await expandArchive(deps, file, archive, mime, ctx);
-
-  if (mime.startsWith('video/')) {
-    if (!deps.tools.analyseVideo) return finish(deps, file, { mime, item: { kind: 'video', width: null, height: null, entries: [], exif: null } });
-    return await ingestVideo(deps, file, mime, ctx);
-  }
-  if (!mime.startsWith('image/') && !isBmp(head)) return finish(deps, file, { mime, error: `not a supported media file (${mime})` });
-  if ((file.size ?? 0) > maxImageBytes(deps)) {
-    return finish(deps, file, { mime, item: { kind: 'image', width: null, height: null, entries: [], exif: null } });
-  }
-
-  return finish(deps, file, await imageResult(deps, file, await blob.analyse()));
+  if (archive) return { kind: 'archive', archive, mime };
+  if (mime.startsWith('video/')) return { kind: 'video', mime };
+  if (!mime.startsWith('image/') && !isBmp(head)) return { kind: 'other', mime };
+  if ((file.size ?? 0) > maxImageBytes(deps)) return { kind: 'large-image', mime };
+  return { kind: 'image', mime };
 }
 
 /** The outcome of an analysed image: its item with PDQ (plain and trimmed), EXIF and renditions, or why it failed. */
@@ -135,8 +152,8 @@ export async function resultAtIntake(deps: IngestFileJobDeps, file: FileRow): Pr
   if (known) return { mediaId: Number(known.id), mime: known.mime };
   if (!analysableWhereStored(deps.tools, file, maxImageBytes(deps))) return null;
   const { head, analysis } = await deps.tools.analyseStored!(file.blob_sha256, { md5: file.md5!, sha1: file.sha1!, sha256: file.blob_sha256 });
-  const mime = (await fileTypeFromBuffer(head))?.mime ?? 'application/octet-stream';
-  if (!analysis || deps.tools.archiveKind(head) || !(mime.startsWith('image/') || isBmp(head))) return null;
+  // Only what the job would decode is settled here; it does the rest.
+  if (!analysis || (await sniff(deps, file, head)).kind !== 'image') return null;
   return imageResult(deps, file, analysis);
 }
 

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { sql, type Generated } from 'kysely';
+import { sql, type ExpressionBuilder, type Generated } from 'kysely';
 import { ConflictError, InvalidError, NotFoundError } from '../core/errors.js';
-import type { Db, Dialect, Executor, JobsTable } from '../db/schema.js';
+import type { Db, Dialect, Executor, JobsTable, Schema } from '../db/schema.js';
 import type { ClaimedJob, EnqueueOptions, JobOutcome, JobQueue, JobRecord, ListJobsOptions, QueueStats } from './job-queue.js';
 
 export interface DbJobQueueOptions {
@@ -104,14 +104,7 @@ export class DbJobQueue implements JobQueue {
 
   /** Whether a job of `kinds` is queued and due, or running with an expired lease (what take would look for). */
   private async due(kinds: readonly string[], now: number, status: 'queued' | 'running'): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('jobs')
-      .select('id')
-      .where('status', '=', status)
-      .where(status === 'queued' ? 'run_at' : 'locked_until', status === 'queued' ? '<=' : '<', now)
-      .where('kind', 'in', kinds)
-      .limit(1)
-      .executeTakeFirst();
+    const row = await this.db.selectFrom('jobs').select('id').where(claimable(kinds, now, status)).limit(1).executeTakeFirst();
     return row !== undefined;
   }
 
@@ -130,9 +123,7 @@ export class DbJobQueue implements JobQueue {
         eb
           .selectFrom('jobs')
           .select('id')
-          .where('status', '=', status)
-          .where(status === 'queued' ? 'run_at' : 'locked_until', status === 'queued' ? '<=' : '<', now)
-          .where('kind', 'in', kinds)
+          .where(claimable(kinds, now, status))
           .orderBy('priority', 'desc')
           .orderBy('run_at')
           .orderBy('id')
@@ -154,7 +145,7 @@ export class DbJobQueue implements JobQueue {
       .limit(1)
       .executeTakeFirst();
     if (row !== undefined) return true;
-    const due = await this.db.selectFrom('jobs').select('id').where('status', '=', 'queued').where('run_at', '<=', now).where('kind', 'in', kinds).limit(1).executeTakeFirst();
+    const due = await this.db.selectFrom('jobs').select('id').where(claimable(kinds, now, 'queued')).limit(1).executeTakeFirst();
     return due !== undefined;
   }
 
@@ -289,4 +280,10 @@ function toRecord(row: Row): JobRecord {
 
 function truncate(text: string): string {
   return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH)}…` : text;
+}
+
+/** Jobs of `kinds` a worker may take now: queued and due, or running with an expired lease. */
+function claimable(kinds: readonly string[], now: number, status: 'queued' | 'running') {
+  return (eb: ExpressionBuilder<Schema, 'jobs'>) =>
+    eb.and([eb('status', '=', status), status === 'queued' ? eb('run_at', '<=', now) : eb('locked_until', '<', now), eb('kind', 'in', kinds)]);
 }

@@ -7,6 +7,23 @@ import { databaseAdapters, openMigrated } from '../support/databases.js';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
+/** A background runner of 'vision' jobs that yields to 'triage' (and to `yieldWhile`), calling `ran` for each job. */
+function visionRunner(queue: DbJobQueue, ran: () => void, options: { yieldWhile?: () => boolean } = {}): JobRunner {
+  return new JobRunner({
+    queue,
+    handlers: new JobHandlers().register('vision', async () => {
+      ran();
+      return { status: 'done' };
+    }),
+    concurrency: 1,
+    leaseMs: 5000,
+    pollMs: 20,
+    logger: silent,
+    yieldTo: ['triage'],
+    ...options,
+  });
+}
+
 for (const adapter of databaseAdapters()) {
   describe.skipIf(adapter.skip)(`job queue contract: ${adapter.name}`, () => {
     let database: Database;
@@ -162,19 +179,7 @@ for (const adapter of databaseAdapters()) {
       const realQueue = new DbJobQueue({ db: database.db, dialect: database.dialect, defaultMaxAttempts: 3 });
       let busy = true;
       let ran = 0;
-      const background = new JobRunner({
-        queue: realQueue,
-        handlers: new JobHandlers().register('vision', async () => {
-          ran++;
-          return { status: 'done' };
-        }),
-        concurrency: 1,
-        leaseMs: 5000,
-        pollMs: 20,
-        logger: silent,
-        yieldTo: ['triage'],
-        yieldWhile: () => busy,
-      });
+      const background = visionRunner(realQueue, () => void ran++, { yieldWhile: () => busy });
       await realQueue.enqueue('vision', {});
       background.start();
       await new Promise((r) => setTimeout(r, 200));
@@ -203,18 +208,7 @@ for (const adapter of databaseAdapters()) {
         pollMs: 20,
         logger: silent,
       });
-      const background = new JobRunner({
-        queue: realQueue,
-        handlers: new JobHandlers().register('vision', async () => {
-          order.push('vision');
-          return { status: 'done' };
-        }),
-        concurrency: 1,
-        leaseMs: 5000,
-        pollMs: 20,
-        logger: silent,
-        yieldTo: ['triage'],
-      });
+      const background = visionRunner(realQueue, () => void order.push('vision'));
       await realQueue.enqueue('vision', {});
       await realQueue.enqueue('triage', { i: 1 });
       await realQueue.enqueue('triage', { i: 2 });

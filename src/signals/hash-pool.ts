@@ -15,6 +15,7 @@ import {
   UnavailableError,
   type ErrorKind,
 } from '../core/errors.js';
+import { configureWorkerHeaps } from '../core/worker-heap.js';
 import type { LocalBlobAccess } from '../storage/local-blob-files.js';
 import type { FileSignalOptions, FileSignals } from './file-hasher.js';
 import type { StoredAnalysis, StoredFile } from './stored-blobs.js';
@@ -211,6 +212,7 @@ export class HashPool {
   }
 
   private spawn(): Slot {
+    configureWorkerHeaps();
     const worker = new Worker(this.workerUrl, { workerData: { blobs: this.blobs } });
     const slot: Slot = { worker, tasks: new Map() };
     worker.unref();

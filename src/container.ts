@@ -185,11 +185,12 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
     // The folder door: with a local store, the hash workers store each file, and an image is analysed and recorded in
     // the intake's own transaction (no job); see ingest-file-job.ts resultAtIntake.
     let ingestDeps: IngestFileJobDeps | undefined;
-    const localIntake: LocalIntake = localBlobs
+    const tools = createMediaToolkit({ pool: hashPool, limits, ffmpeg, videoFps: config.video.sampleFps, storedBlobs: localBlobs !== undefined });
+    const localIntake: LocalIntake = tools.storeLocal
       ? {
-          store: (path) => hashPool().storeFile(path),
+          store: tools.storeLocal,
           settle: {
-            prepare: (file) => resultAtIntake(ingestDeps!, file),
+            prepare: (file, analysed) => resultAtIntake(ingestDeps!, file, analysed),
             commit: (tx, file, result) => commitResult(ingestDeps!, tx, file, result as IngestResult),
           },
         }
@@ -204,7 +205,7 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
         blobs: blobStore,
         signals,
         audit: access.audit,
-        tools: createMediaToolkit({ pool: hashPool, limits, ffmpeg, videoFps: config.video.sampleFps, storedBlobs: localBlobs !== undefined }),
+        tools,
         submissions,
         limits,
         tmpDir: join(config.dataDir, 'tmp'),

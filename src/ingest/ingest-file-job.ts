@@ -16,7 +16,7 @@ import type { BlobStore } from '../storage/blob-store.js';
 import type { FileSignals } from '../signals/file-hasher.js';
 import type { VideoFacts } from '../video/video-analysis.js';
 import { analysableWhereStored, probeBlob, type BlobProbe } from './blob-probe.js';
-import type { ExifFacts, MediaTools, StoredImageAnalysis } from './media-tools.js';
+import type { AnalysedBlob, ExifFacts, MediaTools, StoredImageAnalysis } from './media-tools.js';
 import { archiveMemberPath } from './paths.js';
 import { completeIfDone, type SubmissionService, type SubmittedFile } from './submission-service.js';
 
@@ -144,14 +144,15 @@ async function imageResult(deps: IngestFileJobDeps, file: FileRow, { signals, ex
  * is recorded in the intake's own transaction (commitResult) with no job. That is bytes already stored as an item
  * (a sighting) or an image the workers analyse where it is stored; anything else (archives, videos, other files,
  * a store the workers cannot read) returns null and is queued for the job as usual. The same analysis and the same
- * rows as the job's, so a file ends the same either way.
+ * rows as the job's, so a file ends the same either way. `analysed`: the analysis the worker made as it stored the
+ * bytes (MediaTools.storeLocal), when it did.
  */
-export async function resultAtIntake(deps: IngestFileJobDeps, file: FileRow): Promise<Result | null> {
+export async function resultAtIntake(deps: IngestFileJobDeps, file: FileRow, analysed: AnalysedBlob | null = null): Promise<Result | null> {
   if (!file.blob_sha256) return null;
   const known = await deps.db.selectFrom('media_items').select(['id', 'mime']).where('sha256', '=', file.blob_sha256).executeTakeFirst();
   if (known) return { mediaId: Number(known.id), mime: known.mime };
   if (!analysableWhereStored(deps.tools, file, maxImageBytes(deps))) return null;
-  const { head, analysis } = await deps.tools.analyseStored!(file.blob_sha256, { md5: file.md5!, sha1: file.sha1!, sha256: file.blob_sha256 });
+  const { head, analysis } = analysed ?? (await deps.tools.analyseStored!(file.blob_sha256, { md5: file.md5!, sha1: file.sha1!, sha256: file.blob_sha256 }));
   // Only what the job would decode is settled here; it does the rest.
   if (!analysis || (await sniff(deps, file, head)).kind !== 'image') return null;
   return imageResult(deps, file, analysis);

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { FileSignals } from '../signals/file-hasher.js';
+import type { StoredBytes } from './store-stream.js';
 import type { VideoAnalysis } from '../video/video-analysis.js';
 
 /** What ingest extracts from an image once: camera and place (EXIF). Stored as JSON with the item. */
@@ -31,6 +32,17 @@ export interface StoredImageAnalysis {
   readonly renditions: { readonly thumbnail: string; readonly preview: string | null } | null;
 }
 
+/** A stored blob analysed where it is stored: its first bytes, and unless they are an archive's, the analysis. */
+export interface AnalysedBlob {
+  readonly head: Buffer;
+  readonly analysis: StoredImageAnalysis | null;
+}
+
+/** A local file stored where the store is written, with its analysis when its bytes were new to the store. */
+export interface LocallyStored extends StoredBytes {
+  readonly analysed: AnalysedBlob | null;
+}
+
 export interface ArchiveMember {
   readonly path: string;
   readonly mtime: number | null;
@@ -56,7 +68,13 @@ export interface MediaTools {
    * analysis of `analyse` with the renditions stored. Absent when the store is not local: the caller then reads the
    * blob, calls analyse and stores the renditions.
    */
-  analyseStored?(sha256: string, known: { readonly md5: string; readonly sha1: string; readonly sha256: string }): Promise<{ head: Buffer; analysis: StoredImageAnalysis | null }>;
+  analyseStored?(sha256: string, known: { readonly md5: string; readonly sha1: string; readonly sha256: string }): Promise<AnalysedBlob>;
+  /**
+   * A file of this machine stored by a thread that reads it and writes the (local) blob store itself, and when its
+   * bytes are new to the store analysed there at once, as analyseStored would: one hand-off, and the bytes are not
+   * read back. Null when the file is too large to read whole (the caller streams it). Absent with other stores.
+   */
+  storeLocal?(path: string): Promise<LocallyStored | null>;
   /** Archive format from the first bytes, or null when the bytes are not an archive. */
   archiveKind(head: Buffer): string | null;
   /** Members of an archive held in a local file, as a stream of entries and refusals. */

@@ -8,6 +8,7 @@ import { hasControlCharacters, replaceControlCharacters } from '../core/text.js'
 import type { Db, Executor, SubmissionsTable, Tx } from '../db/schema.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import type { AnalysedBlob, LocallyStored } from './media-tools.js';
 import { normaliseSubmittedPath } from './paths.js';
 import { storeStream, type StoredBytes } from './store-stream.js';
 
@@ -60,13 +61,13 @@ export interface LocalIntake {
    * Stores a local file without streaming it through this thread (a hash worker with the local blob store); null
    * when it will not (a file too large to read whole), and the file is then streamed.
    */
-  readonly store?: (absolutePath: string) => Promise<StoredBytes | null>;
+  readonly store?: (absolutePath: string) => Promise<LocallyStored | null>;
   /**
-   * The file's outcome worked out at intake (ingest-file-job.ts resultAtIntake), recorded in the intake's own
-   * transaction instead of a job; null: queue the job.
+   * The file's outcome worked out at intake (ingest-file-job.ts resultAtIntake), from the analysis made as it was
+   * stored when there is one, recorded in the intake's own transaction instead of a job; null: queue the job.
    */
   readonly settle?: {
-    prepare(file: SubmittedFile): Promise<unknown>;
+    prepare(file: SubmittedFile, analysed: AnalysedBlob | null): Promise<unknown>;
     commit(tx: Tx, file: SubmittedFile, prepared: unknown): Promise<void>;
   };
 }
@@ -190,7 +191,7 @@ export class SubmissionService {
     return this.adding > 0 || Date.now() - this.lastAdded < TAKING_IN_GRACE_MS;
   }
 
-  private async add(ctx: RequestContext, submissionId: number, origin: FileOrigin, store: () => Promise<StoredBytes>, discard: () => void, settle?: LocalIntake['settle']): Promise<AddedFile> {
+  private async add(ctx: RequestContext, submissionId: number, origin: FileOrigin, store: () => Promise<StoredBytes & { analysed?: AnalysedBlob | null }>, discard: () => void, settle?: LocalIntake['settle']): Promise<AddedFile> {
     this.adding++;
     try {
       return await this.addNow(ctx, submissionId, origin, store, discard, settle);
@@ -200,7 +201,7 @@ export class SubmissionService {
     }
   }
 
-  private async addNow(ctx: RequestContext, submissionId: number, origin: FileOrigin, store: () => Promise<StoredBytes>, discard: () => void, settle?: LocalIntake['settle']): Promise<AddedFile> {
+  private async addNow(ctx: RequestContext, submissionId: number, origin: FileOrigin, store: () => Promise<StoredBytes & { analysed?: AnalysedBlob | null }>, discard: () => void, settle?: LocalIntake['settle']): Promise<AddedFile> {
     this.requireUpload(ctx);
     const path = normaliseSubmittedPath(origin.path);
     const submission = await this.get(ctx, submissionId);
@@ -216,7 +217,7 @@ export class SubmissionService {
     const stored = await store();
     const file: SubmittedFile = { id: 0, submission_id: submissionId, path, depth: origin.depth ?? 0, blob_sha256: stored.sha256, md5: stored.md5, sha1: stored.sha1, size: stored.size, status: 'pending' };
     // A file whose outcome cannot be worked out here (a worker failed) is left to the job, which retries and records.
-    const prepared = settle ? await settle.prepare(file).catch(() => null) : null;
+    const prepared = settle ? await settle.prepare(file, stored.analysed ?? null).catch(() => null) : null;
     return inTransaction(this.db, ctx, async (tx) => {
       const inserted = await tx.tx
         .insertInto('submission_files')

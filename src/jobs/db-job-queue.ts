@@ -67,7 +67,7 @@ export class DbJobQueue implements JobQueue {
         return { id: Number(existing.id), created: false };
       }
     }
-    this.signals.emit('work');
+    this.signals.emit('work', kind);
     return { id: Number(inserted.id), created: true };
   }
 
@@ -195,7 +195,7 @@ export class DbJobQueue implements JobQueue {
       .where('locked_by', '=', job.lockedBy)
       .where('status', '=', 'running')
       .execute();
-    this.signals.emit('work');
+    this.signals.emit('work', job.kind);
   }
 
   async get(id: number, executor: Executor = this.db): Promise<JobRecord | null> {
@@ -231,7 +231,7 @@ export class DbJobQueue implements JobQueue {
       if (existing === undefined) throw new NotFoundError(`job ${id} not found`);
       throw new ConflictError(`job ${id} is ${existing.status}: only failed or cancelled jobs can be retried`);
     }
-    this.signals.emit('work');
+    this.signals.emit('work', row.kind);
     return toRecord(row as Row);
   }
 
@@ -246,17 +246,20 @@ export class DbJobQueue implements JobQueue {
     return stats;
   }
 
-  waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  waitForWork(timeoutMs: number, signal?: AbortSignal, kinds?: readonly string[]): Promise<void> {
     return new Promise((resolve) => {
       if (signal?.aborted) return resolve();
       const done = () => {
         clearTimeout(timer);
-        this.signals.off('work', done);
+        this.signals.off('work', work);
         signal?.removeEventListener('abort', done);
         resolve();
       };
+      const work = (kind: string) => {
+        if (!kinds || kinds.includes(kind)) done();
+      };
       const timer = setTimeout(done, timeoutMs);
-      this.signals.once('work', done);
+      this.signals.on('work', work);
       signal?.addEventListener('abort', done, { once: true });
     });
   }

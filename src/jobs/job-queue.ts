@@ -77,6 +77,9 @@ export interface JobQueue {
   stats(): Promise<QueueStats>;
   /** Whether a job of one of these kinds is due (queued, its time come) or running, in any process. */
   hasPending(kinds: readonly string[]): Promise<boolean>;
-  /** Resolves when a job may have become available (enqueued in this process), or after the timeout. */
-  waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Resolves when a job may have become available (enqueued or released in this process; with `kinds`, one of those
+   * kinds), or after the timeout.
+   */
+  waitForWork(timeoutMs: number, signal?: AbortSignal, kinds?: readonly string[]): Promise<void>;
 }

@@ -132,7 +132,7 @@ export class JobRunner {
         logger.error({ err: error }, 'job queue: claiming failed');
       }
       if (job === null) {
-        await queue.waitForWork(pollMs, this.stopController.signal);
+        await queue.waitForWork(pollMs, this.stopController.signal, kinds);
         continue;
       }
       this.launch(job);

@@ -1,8 +1,9 @@
 import { readArchive, sniffArchive, type ArchiveFormat } from '../archives/index.js';
-import type { ArchiveItem, ExifFacts, MediaTools } from '../ingest/media-tools.js';
+import type { AnalysedBlob, ArchiveItem, ExifFacts, MediaTools } from '../ingest/media-tools.js';
 import type { IngestLimits } from './limits.js';
 import type { FileSignals } from '../signals/file-hasher.js';
 import type { HashPool } from '../signals/hash-pool.js';
+import type { StoredAnalysis } from '../signals/stored-blobs.js';
 import { analyseVideo } from '../video/video-analysis.js';
 import { VideoHasher } from '../video/video-hasher.js';
 import type { FfmpegBinary } from './ffmpeg-binary.js';
@@ -27,18 +28,22 @@ export function createMediaToolkit(options: { pool: () => HashPool; limits: Inge
         }
       }
     : undefined;
-  const stored = options.storedBlobs
-    ? async (sha256: string, known: { readonly md5: string; readonly sha1: string; readonly sha256: string }) => {
-        const { head, signals, renditions } = await options.pool().analyseStored(sha256, { letterbox: true, extract: true, knownDigests: known });
-        const analysis = signals ? { signals: { ...signals, exif: undefined }, exif: exifFacts(signals.exif), renditions } : null;
-        return { head: Buffer.from(head.buffer, head.byteOffset, head.byteLength), analysis };
+  const whereStored: Pick<MediaTools, 'analyseStored' | 'storeLocal'> = options.storedBlobs
+    ? {
+        analyseStored: async (sha256, known) => analysedBlob(await options.pool().analyseStored(sha256, { ...ANALYSIS, knownDigests: known })),
+        async storeLocal(path) {
+          const stored = await options.pool().storeFile(path, ANALYSIS);
+          if (!stored) return null;
+          const { analysis, ...digests } = stored;
+          return { ...digests, analysed: analysis ? analysedBlob(analysis) : null };
+        },
       }
-    : undefined;
+    : {};
   return {
     ...(video ? { analyseVideo: video } : {}),
-    ...(stored ? { analyseStored: stored } : {}),
+    ...whereStored,
     async analyse(bytes, known) {
-      const signals = await options.pool().hashBuffer(bytes, { letterbox: true, extract: true, knownDigests: known }, true);
+      const signals = await options.pool().hashBuffer(bytes, { ...ANALYSIS, knownDigests: known }, true);
       const exif = exifFacts(signals.exif);
       const r = signals.renditions;
       const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -53,6 +58,15 @@ export function createMediaToolkit(options: { pool: () => HashPool; limits: Inge
       }
     },
   };
+}
+
+/** What ingest asks of an image: PDQ plain and letterbox-trimmed, EXIF and the renditions, from one decode. */
+const ANALYSIS = { letterbox: true, extract: true } as const;
+
+/** A worker's analysis of a stored blob as the ingest pipeline takes it. */
+function analysedBlob({ head, signals, renditions }: StoredAnalysis): AnalysedBlob {
+  const analysis = signals ? { signals: { ...signals, exif: undefined }, exif: exifFacts(signals.exif), renditions } : null;
+  return { head: Buffer.from(head.buffer, head.byteOffset, head.byteLength), analysis };
 }
 
 /** The EXIF summary as ingest records it. */

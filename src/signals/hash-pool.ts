@@ -18,7 +18,7 @@ import {
 import { configureWorkerHeaps } from '../core/worker-heap.js';
 import type { LocalBlobAccess } from '../storage/local-blob-files.js';
 import type { FileSignalOptions, FileSignals } from './file-hasher.js';
-import type { StoredAnalysis, StoredFile } from './stored-blobs.js';
+import type { StoredAndAnalysed, StoredAnalysis } from './stored-blobs.js';
 
 /**
  * A pool of worker threads that read, decode and hash files (or buffers) off the main thread: md5, sha1, sha256 in
@@ -55,19 +55,17 @@ export type WorkerRequest = {
     | { readonly kind: 'file'; readonly path: string }
     | { readonly kind: 'bytes'; readonly bytes: ArrayBuffer }
     | { readonly kind: 'stored'; readonly sha256: string }
-    | { readonly kind: 'store-file'; readonly path: string };
+    | { readonly kind: 'store-file'; readonly path: string; readonly analyse: boolean };
   readonly options: FileSignalOptions;
 };
 export type WorkerReply =
-  | { readonly id: number; readonly ok: true; readonly result: FileSignals | StoredAnalysis | StoredFile | null }
+  | { readonly id: number; readonly ok: true; readonly result: FileSignals | StoredAnalysis | StoredAndAnalysed | null }
   | { readonly id: number; readonly ok: false; readonly error: { readonly kind: ErrorKind | 'internal'; readonly message: string; readonly details?: Record<string, unknown> } };
 
 interface Task {
   readonly request: WorkerRequest;
   readonly transfer: ArrayBuffer[];
-  /** The worker that may still hold the bytes this task reads (it stored them a moment ago). */
-  readonly prefer?: Slot;
-  resolve(slot: Slot, result: never): void;
+  resolve(result: never): void;
   reject(error: unknown): void;
 }
 
@@ -77,9 +75,6 @@ interface Slot {
   readonly tasks: Map<number, Task>;
 }
 
-/** Blobs whose storing worker the pool remembers (for analyseStored to find it). */
-const STORED_BY_LIMIT = 256;
-
 export class HashPool {
   readonly size: number;
   private readonly workerUrl: URL;
@@ -87,8 +82,6 @@ export class HashPool {
   private readonly blobs: LocalBlobAccess | undefined;
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
-  /** Which worker stored a blob lately (it may still hold the bytes); bounded. */
-  private readonly storedBy = new Map<string, Slot>();
   private nextId = 1;
   private closed = false;
 
@@ -133,22 +126,17 @@ export class HashPool {
    * and the renditions, and stores those in the blob store itself (stored-blobs.ts). Needs `blobs`.
    */
   analyseStored(sha256: string, options: FileSignalOptions = {}): Promise<StoredAnalysis> {
-    // The worker that stored these bytes keeps them for a moment (stored-blobs.ts): it reads them from memory.
-    const prefer = this.storedBy.get(sha256);
-    this.storedBy.delete(sha256);
-    return this.submit({ kind: 'stored', sha256 }, options, [], this.requireBlobs(), prefer);
+    return this.submit({ kind: 'stored', sha256 }, options, [], this.requireBlobs());
   }
 
   /**
-   * A file read in a worker, its MD5, SHA-1 and SHA-256 computed, and stored in the blob store. Null when it is over
-   * 16 MiB (or still growing): stream it through the store instead. Needs `blobs`.
+   * A file read in a worker, its MD5, SHA-1 and SHA-256 computed, and stored in the blob store; with `analyse`, and
+   * when its bytes are new to the store, analysed there and then as analyseStored would (stored-blobs.ts
+   * storeAndAnalyse). Null when it is over 16 MiB (or still growing): stream it through the store instead. Needs
+   * `blobs`.
    */
-  storeFile(path: string): Promise<StoredFile | null> {
-    return this.submit<StoredFile | null>({ kind: 'store-file', path: resolve(path) }, {}, [], this.requireBlobs(), undefined, (slot, stored) => {
-      if (!stored) return;
-      if (this.storedBy.size >= STORED_BY_LIMIT) this.storedBy.delete(this.storedBy.keys().next().value!);
-      this.storedBy.set(stored.sha256, slot);
-    });
+  storeFile(path: string, analyse?: FileSignalOptions): Promise<StoredAndAnalysed | null> {
+    return this.submit<StoredAndAnalysed | null>({ kind: 'store-file', path: resolve(path), analyse: analyse !== undefined }, analyse ?? {}, [], this.requireBlobs());
   }
 
   private requireBlobs(): UnavailableError | undefined {
@@ -176,13 +164,12 @@ export class HashPool {
     );
   }
 
-  private submit<T = HashResult>(source: WorkerRequest['source'], options: FileSignalOptions, transfer: ArrayBuffer[], refused?: Error, prefer?: Slot, answered?: (slot: Slot, result: T) => void): Promise<T> {
+  private submit<T = HashResult>(source: WorkerRequest['source'], options: FileSignalOptions, transfer: ArrayBuffer[], refused?: Error): Promise<T> {
     if (this.closed) return Promise.reject(new UnavailableError('hash pool closed'));
     if (refused) return Promise.reject(refused);
     return new Promise<T>((resolvePromise, rejectPromise) => {
       const request: WorkerRequest = { id: this.nextId++, source, options: { dihedral: options.dihedral, letterbox: options.letterbox, extract: options.extract, knownDigests: options.knownDigests } };
-      const resolveTask = answered ? (slot: Slot, result: T) => (answered(slot, result), resolvePromise(result)) : (_slot: Slot, result: T) => resolvePromise(result);
-      this.queue.push({ request, transfer, prefer, resolve: resolveTask as (slot: Slot, result: never) => void, reject: rejectPromise });
+      this.queue.push({ request, transfer, resolve: resolvePromise as (result: never) => void, reject: rejectPromise });
       this.dispatch();
     });
   }
@@ -195,9 +182,6 @@ export class HashPool {
         if (slot.tasks.size < this.tasksPerWorker && (!best || slot.tasks.size < best.tasks.size)) best = slot;
       }
       if (!best) return;
-      // A task goes to the worker that holds its bytes when that one has room too.
-      const preferred = this.queue[0].prefer;
-      if (preferred && preferred.tasks.size < this.tasksPerWorker && this.slots.includes(preferred)) best = preferred;
       const task = this.queue.shift()!;
       best.tasks.set(task.request.id, task);
       best.worker.ref();
@@ -221,7 +205,7 @@ export class HashPool {
       if (!task) return;
       slot.tasks.delete(reply.id);
       if (slot.tasks.size === 0) worker.unref();
-      if (reply.ok) task.resolve(slot, reply.result as never);
+      if (reply.ok) task.resolve(reply.result as never);
       else task.reject(errorFromReply(reply.error));
       this.dispatch();
     });

@@ -3,7 +3,7 @@ import { AriadneError } from '../core/errors.js';
 import { LocalBlobFiles, type LocalBlobAccess } from '../storage/local-blob-files.js';
 import { FileHasher } from './file-hasher.js';
 import type { WorkerReply, WorkerRequest } from './hash-pool.js';
-import { analyseStoredBlob, RecentlyStored, storeLocalFile } from './stored-blobs.js';
+import { analyseStoredBlob, storeAndAnalyse } from './stored-blobs.js';
 
 /**
  * Worker thread entry of the hash pool: one FileHasher (decoder, PDQ buffers) per thread, and the local blob store's
@@ -17,13 +17,14 @@ const port = parentPort;
 const hasher = new FileHasher({ blockingReads: true });
 const access = (workerData as { blobs?: LocalBlobAccess } | undefined)?.blobs;
 const files = access ? new LocalBlobFiles(access) : undefined;
-const recent = new RecentlyStored();
 /** Files stored whole by storeLocalFile; larger ones are streamed by the caller. */
 const STORE_WHOLE_BYTES = 16 * 1024 * 1024;
 
 port.on('message', (request: WorkerRequest) => {
   void handle(request).then((reply) => {
-    const head = reply.ok && reply.result !== null && 'head' in reply.result ? reply.result.head : undefined;
+    const result = reply.ok ? reply.result : null;
+    const analysis = result !== null && 'analysis' in result ? result.analysis : result;
+    const head = analysis && 'head' in analysis ? analysis.head : undefined;
     port.postMessage(reply, head ? [head.buffer as ArrayBuffer] : []);
   });
 });
@@ -37,9 +38,9 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
       case 'bytes':
         return { id: request.id, ok: true, result: await hasher.hashBytes(new Uint8Array(source.bytes), request.options) };
       case 'stored':
-        return { id: request.id, ok: true, result: await analyseStoredBlob(hasher, blobFiles(), source.sha256, request.options, recent) };
+        return { id: request.id, ok: true, result: await analyseStoredBlob(hasher, blobFiles(), source.sha256, request.options) };
       case 'store-file':
-        return { id: request.id, ok: true, result: storeLocalFile(blobFiles(), source.path, STORE_WHOLE_BYTES, recent) };
+        return { id: request.id, ok: true, result: await storeAndAnalyse(hasher, blobFiles(), source.path, STORE_WHOLE_BYTES, source.analyse ? request.options : undefined) };
     }
   } catch (error) {
     if (error instanceof AriadneError) return { id: request.id, ok: false, error: { kind: error.kind, message: error.message, details: error.details } };

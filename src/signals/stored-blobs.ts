@@ -6,14 +6,20 @@ import { cryptoDigestsOf, type CryptoDigests } from './crypto/crypto-hashes.js';
 import type { FileHasher, FileSignalOptions, FileSignals } from './file-hasher.js';
 
 /**
- * The two things a hash worker does with a local blob store for ingest, so that neither the bytes nor their
- * renditions pass through the main thread: store a file from disk (intake) and analyse a stored blob (the ingest
- * job). Blocking file calls: these run on a hash worker thread only (see LocalBlobFiles).
+ * What a hash worker does with a local blob store for ingest, so that neither the bytes nor their renditions pass
+ * through the main thread: store a file from disk, analysing it at once when its bytes are new to the store (the
+ * folder door), and analyse a stored blob (the ingest job). Blocking file calls: these run on a hash worker thread
+ * only (see LocalBlobFiles).
  */
 
 /** A file as stored: its digests (hex), its size, and whether the store did not hold those bytes before. */
 export interface StoredFile extends CryptoDigests {
   readonly created: boolean;
+}
+
+/** A stored file with, when asked for and its bytes were new to the store, their analysis (from the bytes in hand). */
+export interface StoredAndAnalysed extends StoredFile {
+  readonly analysis?: StoredAnalysis;
 }
 
 /** The analysis of a stored blob (HashPool.analyseStored). */
@@ -32,12 +38,16 @@ export interface StoredAnalysis {
 /** How much of a blob's start comes back with its analysis. */
 export const HEAD_BYTES = 64 * 1024;
 
+/** Reads a stored blob (verified against its address) and analyses it: see analyseBlobBytes. */
+export async function analyseStoredBlob(hasher: FileHasher, files: LocalBlobFiles, sha256: string, options: FileSignalOptions): Promise<StoredAnalysis> {
+  return analyseBlobBytes(hasher, files, files.read(sha256), options);
+}
+
 /**
- * Reads a stored blob (verified against its address), analyses it as FileHasher.hashBytes does, and stores the
- * renditions it made. Archives are left alone: their members are what gets analysed.
+ * A stored blob's plaintext analysed as FileHasher.hashBytes does, with the renditions it made stored. Archives are
+ * left alone: their members are what gets analysed.
  */
-export async function analyseStoredBlob(hasher: FileHasher, files: LocalBlobFiles, sha256: string, options: FileSignalOptions, recent?: RecentlyStored): Promise<StoredAnalysis> {
-  const bytes = recent?.take(sha256) ?? files.read(sha256);
+async function analyseBlobBytes(hasher: FileHasher, files: LocalBlobFiles, bytes: Buffer, options: FileSignalOptions): Promise<StoredAnalysis> {
   const head = bytes.subarray(0, HEAD_BYTES).slice();
   if (sniffArchive(head) !== null) return { head, signals: null, renditions: null };
   const { renditions, ...signals } = await hasher.hashBytes(bytes, options);
@@ -48,10 +58,23 @@ export async function analyseStoredBlob(hasher: FileHasher, files: LocalBlobFile
 }
 
 /**
- * Reads a regular file of at most `maxBytes` whole, digests it and stores it. Null when the file is larger (or grew
- * past its size while being read): the caller streams it instead.
+ * storeLocalFile, then with `analyse` and bytes the store did not hold before, their analysis (analyseBlobBytes)
+ * from the plaintext in hand: one request instead of two, and the blob is not read back and decrypted. Bytes that
+ * were stored already are most likely a known item's (a sighting): not analysed here.
  */
-export function storeLocalFile(files: LocalBlobFiles, path: string, maxBytes: number, recent?: RecentlyStored): StoredFile | null {
+export async function storeAndAnalyse(hasher: FileHasher, files: LocalBlobFiles, path: string, maxBytes: number, analyse?: FileSignalOptions): Promise<StoredAndAnalysed | null> {
+  let plaintext: Buffer | undefined;
+  const stored = storeLocalFile(files, path, maxBytes, (bytes) => (plaintext = bytes));
+  if (!stored || !stored.created || !analyse || !plaintext) return stored;
+  const known = { md5: stored.md5, sha1: stored.sha1, sha256: stored.sha256 };
+  return { ...stored, analysis: await analyseBlobBytes(hasher, files, plaintext, { ...analyse, knownDigests: known }) };
+}
+
+/**
+ * Reads a regular file of at most `maxBytes` whole, digests it and stores it. Null when the file is larger (or grew
+ * past its size while being read): the caller streams it instead. `read`: handed the plaintext once it is stored.
+ */
+export function storeLocalFile(files: LocalBlobFiles, path: string, maxBytes: number, read?: (plaintext: Buffer) => void): StoredFile | null {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -76,42 +99,8 @@ export function storeLocalFile(files: LocalBlobFiles, path: string, maxBytes: nu
   }
   const digests = cryptoDigestsOf(bytes);
   const { created } = files.put(bytes, digests.sha256);
-  recent?.keep(digests.sha256, bytes);
+  read?.(bytes);
   return { ...digests, created };
-}
-
-/**
- * The plaintexts a worker stored last, kept for the analysis that usually follows at once (the folder door stores
- * a file, then has it analysed): read from memory instead of decrypting and verifying it again from disk. They are
- * the very bytes whose digest is their address. A few at most, bounded in bytes; each is taken once.
- */
-export class RecentlyStored {
-  private readonly kept = new Map<string, Buffer>();
-  private bytes = 0;
-
-  constructor(
-    private readonly maxEntries = 8,
-    private readonly maxBytes = 64 * 1024 * 1024,
-  ) {}
-
-  keep(sha256: string, plaintext: Buffer): void {
-    if (plaintext.length > this.maxBytes || this.kept.has(sha256)) return;
-    this.kept.set(sha256, plaintext);
-    this.bytes += plaintext.length;
-    while (this.kept.size > this.maxEntries || this.bytes > this.maxBytes) {
-      const [oldest, dropped] = this.kept.entries().next().value!;
-      this.kept.delete(oldest);
-      this.bytes -= dropped.length;
-    }
-  }
-
-  take(sha256: string): Buffer | undefined {
-    const plaintext = this.kept.get(sha256);
-    if (plaintext === undefined) return undefined;
-    this.kept.delete(sha256);
-    this.bytes -= plaintext.length;
-    return plaintext;
-  }
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {

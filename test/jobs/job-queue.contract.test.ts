@@ -59,6 +59,21 @@ for (const adapter of databaseAdapters()) {
       expect(await queue.stats()).toEqual({ queued: 1, running: 1, done: 1, failed: 0, cancelled: 0 });
     });
 
+    it('wakes a worker waiting for work when a job of its kinds is enqueued, and only then', async () => {
+      const woken: string[] = [];
+      const waiting = queue.waitForWork(60_000, undefined, ['work']).then(() => woken.push('work'));
+      const any = queue.waitForWork(60_000).then(() => woken.push('any'));
+      await queue.enqueue('other', {});
+      await new Promise((r) => setTimeout(r, 20));
+      expect(woken).toEqual(['any']);
+      await queue.enqueue('work', {});
+      await Promise.all([waiting, any]);
+      expect(woken).toEqual(['any', 'work']);
+      const stopped = new AbortController();
+      const timedOut = queue.waitForWork(10, stopped.signal, ['work']);
+      await expect(timedOut).resolves.toBeUndefined();
+    });
+
     it('does not run a job before its time', async () => {
       await queue.enqueue('work', {}, { runAt: clock + 5000 });
       expect(await queue.claim('w1', ['work'], 10_000)).toBeNull();

@@ -9,7 +9,7 @@ import { InvalidError, NotFoundError, UnavailableError } from '../../src/core/er
 import { cryptoDigestsOf } from '../../src/signals/crypto/crypto-hashes.js';
 import { FileHasher } from '../../src/signals/file-hasher.js';
 import { HashPool } from '../../src/signals/hash-pool.js';
-import { analyseStoredBlob, HEAD_BYTES, RecentlyStored, storeLocalFile } from '../../src/signals/stored-blobs.js';
+import { analyseStoredBlob, HEAD_BYTES, storeAndAnalyse, storeLocalFile } from '../../src/signals/stored-blobs.js';
 import { LocalBlobFiles } from '../../src/storage/local-blob-files.js';
 import { LocalBlobStore } from '../../src/storage/local-blob-store.js';
 import { createKeyring, generateMasterKey } from '../../src/storage/master-key.js';
@@ -73,29 +73,24 @@ describe('stored blobs: intake and analysis in the thread that reads and writes 
     expect(t.renditions).toBeNull();
   });
 
-  it('analyses what the same thread stored a moment ago from memory, once', async () => {
-    const recent = new RecentlyStored();
-    const path = join(dir, 'in', 'recent.jpg');
+  it('analyses a file as it stores it when its bytes are new to the store, and only then', async () => {
+    const path = join(dir, 'in', 'fresh.jpg');
     const bytes = await syntheticJpeg(200, 150, 31);
     writeFileSync(path, bytes);
-    const stored = storeLocalFile(files, path, 1 << 20, recent)!;
-    // The envelope is gone from disk: only the kept plaintext can answer.
-    rmSync(store.blobPath(stored.sha256));
-    const analysis = await analyseStoredBlob(hasher, files, stored.sha256, { extract: true }, recent);
-    expect(analysis.signals?.pdq).toBe((await hasher.hashBytes(bytes)).pdq);
-    await expect(analyseStoredBlob(hasher, files, stored.sha256, {}, recent)).rejects.toThrow(NotFoundError);
-  });
-
-  it('keeps a bounded number of recent plaintexts', () => {
-    const recent = new RecentlyStored(2, 10);
-    recent.keep('a', Buffer.alloc(4));
-    recent.keep('b', Buffer.alloc(4));
-    recent.keep('c', Buffer.alloc(4));
-    expect(recent.take('a')).toBeUndefined();
-    recent.keep('d', Buffer.alloc(4));
-    recent.keep('big', Buffer.alloc(11));
-    expect([recent.take('c')?.length, recent.take('d')?.length, recent.take('big')]).toEqual([4, 4, undefined]);
-    expect(recent.take('c')).toBeUndefined();
+    const first = await storeAndAnalyse(hasher, files, path, 1 << 20, { letterbox: true, extract: true });
+    const direct = await hasher.hashBytes(bytes, { letterbox: true, extract: true });
+    expect(first).toMatchObject({ ...cryptoDigestsOf(bytes), created: true });
+    expect(first!.analysis!.signals).toMatchObject({ sha256: first!.sha256, md5: first!.md5, pdq: direct.pdq, width: 200, height: 150 });
+    expect(Buffer.from(first!.analysis!.head).equals(bytes)).toBe(true);
+    expect((await store.getBuffer(first!.analysis!.renditions!.thumbnail)).equals(Buffer.from(direct.renditions!.thumbnail))).toBe(true);
+    // Stored already (most likely a known item's bytes): the caller decides, nothing is decoded here.
+    const again = await storeAndAnalyse(hasher, files, path, 1 << 20, { extract: true });
+    expect(again).toEqual({ ...cryptoDigestsOf(bytes), created: false });
+    // Not asked to analyse: stored only.
+    const other = join(dir, 'in', 'plain.jpg');
+    writeFileSync(other, await syntheticJpeg(120, 90, 32));
+    expect(await storeAndAnalyse(hasher, files, other, 1 << 20)).not.toHaveProperty('analysis');
+    expect(await storeAndAnalyse(hasher, files, other, 10, { extract: true })).toBeNull();
   });
 
   it('runs in the hash pool when it has the store, and is refused without one', async () => {
@@ -107,6 +102,12 @@ describe('stored blobs: intake and analysis in the thread that reads and writes 
       writeFileSync(path, other);
       const stored = await pool.storeFile(path);
       expect(stored).toMatchObject({ sha256: cryptoDigestsOf(other).sha256, created: true });
+      expect(stored).not.toHaveProperty('analysis');
+      const next = join(dir, 'in', 'pool-next.jpg');
+      writeFileSync(next, await syntheticJpeg(160, 120, 100));
+      const analysed = await pool.storeFile(next, { extract: true });
+      expect(analysed?.analysis?.signals?.pdq).toBe((await hasher.hashBytes(await syntheticJpeg(160, 120, 100))).pdq);
+      expect(await store.has(analysed!.analysis!.renditions!.thumbnail)).toBe(true);
       const analysis = await pool.analyseStored(stored!.sha256, { extract: true });
       expect(analysis.signals?.pdq).toBe((await hasher.hashBytes(other)).pdq);
       expect(await store.has(analysis.renditions!.thumbnail)).toBe(true);

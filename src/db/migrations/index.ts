@@ -14,7 +14,8 @@ import { jobQueue } from './0013-job-queue.js';
 import { signalLookup } from './0014-signal-lookup.js';
 import { setEntries } from './0015-set-entries.js';
 import { claimOrder } from './0016-claim-order.js';
+import { itemDigestIndexes } from './0017-item-digest-indexes.js';
 import type { MigrationStep } from './types.js';
 
 /** Every migration, in order. Append only: a migration that has shipped is never edited. */
-export const MIGRATIONS: readonly MigrationStep[] = [jobs, authAudit, signals, ingest, cases, exchange, searchTime, operatorImport, notices, video, connections, web, jobQueue, signalLookup, setEntries, claimOrder];
+export const MIGRATIONS: readonly MigrationStep[] = [jobs, authAudit, signals, ingest, cases, exchange, searchTime, operatorImport, notices, video, connections, web, jobQueue, signalLookup, setEntries, claimOrder, itemDigestIndexes];

@@ -132,7 +132,7 @@ export class HashPool {
   /**
    * A file read in a worker, its MD5, SHA-1 and SHA-256 computed, and stored in the blob store; with `analyse`, and
    * when its bytes are new to the store, analysed there and then as analyseStored would (stored-blobs.ts
-   * storeAndAnalyse). Null when it is over 16 MiB (or still growing): stream it through the store instead. Needs
+   * storeLocalFile). Null when it is over 16 MiB (or still growing): stream it through the store instead. Needs
    * `blobs`.
    */
   storeFile(path: string, analyse?: FileSignalOptions): Promise<StoredAndAnalysed | null> {

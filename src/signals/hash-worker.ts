@@ -3,7 +3,7 @@ import { AriadneError } from '../core/errors.js';
 import { LocalBlobFiles, type LocalBlobAccess } from '../storage/local-blob-files.js';
 import { FileHasher } from './file-hasher.js';
 import type { WorkerReply, WorkerRequest } from './hash-pool.js';
-import { analyseStoredBlob, storeAndAnalyse } from './stored-blobs.js';
+import { analyseStoredBlob, storeLocalFile } from './stored-blobs.js';
 
 /**
  * Worker thread entry of the hash pool: one FileHasher (decoder, PDQ buffers) per thread, and the local blob store's
@@ -40,7 +40,7 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
       case 'stored':
         return { id: request.id, ok: true, result: await analyseStoredBlob(hasher, blobFiles(), source.sha256, request.options) };
       case 'store-file':
-        return { id: request.id, ok: true, result: await storeAndAnalyse(hasher, blobFiles(), source.path, STORE_WHOLE_BYTES, source.analyse ? request.options : undefined) };
+        return { id: request.id, ok: true, result: await storeLocalFile(blobFiles(), source.path, STORE_WHOLE_BYTES, source.analyse ? { hasher, options: request.options } : undefined) };
     }
   } catch (error) {
     if (error instanceof AriadneError) return { id: request.id, ok: false, error: { kind: error.kind, message: error.message, details: error.details } };

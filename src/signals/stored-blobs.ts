@@ -52,29 +52,32 @@ async function analyseBlobBytes(hasher: FileHasher, files: LocalBlobFiles, bytes
   if (sniffArchive(head) !== null) return { head, signals: null, renditions: null };
   const { renditions, ...signals } = await hasher.hashBytes(bytes, options);
   if (!renditions) return { head, signals, renditions: null };
-  const thumbnail = files.put(asBuffer(renditions.thumbnail)).sha256;
-  const preview = renditions.preview ? files.put(asBuffer(renditions.preview)).sha256 : null;
-  return { head, signals, renditions: { thumbnail, preview } };
+  const [thumbnail, preview] = await Promise.all([files.put(asBuffer(renditions.thumbnail)), renditions.preview ? files.put(asBuffer(renditions.preview)) : null]);
+  return { head, signals, renditions: { thumbnail: thumbnail.sha256, preview: preview?.sha256 ?? null } };
 }
 
 /**
- * storeLocalFile, then with `analyse` and bytes the store did not hold before, their analysis (analyseBlobBytes)
- * from the plaintext in hand: one request instead of two, and the blob is not read back and decrypted. Bytes that
- * were stored already are most likely a known item's (a sighting): not analysed here.
+ * Reads a local file whole, digests it and stores it (see readLocalFile). With `analyse`, when the store did not hold
+ * its bytes before, they are analysed (analyseBlobBytes) from the plaintext in hand while they are made durable: one
+ * request instead of two, and the blob is not read back and decrypted. Bytes that were stored already are most
+ * likely a known item's (a sighting): not analysed here. An analysis that fails leaves the file stored, without
+ * analysis: the caller's job analyses it again and records why it fails.
  */
-export async function storeAndAnalyse(hasher: FileHasher, files: LocalBlobFiles, path: string, maxBytes: number, analyse?: FileSignalOptions): Promise<StoredAndAnalysed | null> {
-  let plaintext: Buffer | undefined;
-  const stored = storeLocalFile(files, path, maxBytes, (bytes) => (plaintext = bytes));
-  if (!stored || !stored.created || !analyse || !plaintext) return stored;
-  const known = { md5: stored.md5, sha1: stored.sha1, sha256: stored.sha256 };
-  return { ...stored, analysis: await analyseBlobBytes(hasher, files, plaintext, { ...analyse, knownDigests: known }) };
+export async function storeLocalFile(files: LocalBlobFiles, path: string, maxBytes: number, analyse?: { readonly hasher: FileHasher; readonly options: FileSignalOptions }): Promise<StoredAndAnalysed | null> {
+  const read = readLocalFile(path, maxBytes);
+  if (!read) return null;
+  const { bytes, digests } = read;
+  const analysing = analyse && !files.has(digests.sha256) ? analyseBlobBytes(analyse.hasher, files, bytes, { ...analyse.options, knownDigests: digests }).catch(() => undefined) : undefined;
+  // Both settle before this answers: no rendition is still being written when the caller records the file.
+  const [{ created }, analysis] = await Promise.all([files.put(bytes, digests.sha256).finally(() => analysing), analysing]);
+  return { ...digests, created, ...(analysis ? { analysis } : {}) };
 }
 
 /**
- * Reads a regular file of at most `maxBytes` whole, digests it and stores it. Null when the file is larger (or grew
- * past its size while being read): the caller streams it instead. `read`: handed the plaintext once it is stored.
+ * Reads a regular file of at most `maxBytes` whole and digests it. Null when the file is larger (or grew past its
+ * size while being read): the caller streams it instead.
  */
-export function storeLocalFile(files: LocalBlobFiles, path: string, maxBytes: number, read?: (plaintext: Buffer) => void): StoredFile | null {
+function readLocalFile(path: string, maxBytes: number): { bytes: Buffer; digests: CryptoDigests } | null {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -97,10 +100,7 @@ export function storeLocalFile(files: LocalBlobFiles, path: string, maxBytes: nu
   } finally {
     closeSync(fd);
   }
-  const digests = cryptoDigestsOf(bytes);
-  const { created } = files.put(bytes, digests.sha256);
-  read?.(bytes);
-  return { ...digests, created };
+  return { bytes, digests: cryptoDigestsOf(bytes) };
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {

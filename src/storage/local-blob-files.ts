@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { closeSync, constants as fsConstants, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writevSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fsync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writevSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { dirname, join } from 'node:path';
 
 import { NotFoundError } from '../core/errors.js';
@@ -46,9 +47,10 @@ export function directoriesToSync(dir: string, firstCreated: string | undefined)
 /**
  * A local blob store's files, read and written with blocking calls: for a thread that does nothing else (a hash
  * worker analysing stored images), where each file operation then costs a system call and no hand-off to libuv's
- * thread pool. Same envelopes and the same publishing protocol as LocalBlobStore.put (sealed to a private temporary
- * file, fsynced, hard-linked to its address, directory fsynced), so the two can work on one store at once. Never use
- * it on a thread that serves requests.
+ * thread pool. The exception is fsync, which waits on the disk (a journal commit, often milliseconds under load): it
+ * runs on libuv's pool, so the thread works on its other task meanwhile. Same envelopes and the same publishing
+ * protocol as LocalBlobStore.put (sealed to a private temporary file, fsynced, hard-linked to its address, directory
+ * fsynced), so the two can work on one store at once. Never use it on a thread that serves requests.
  */
 export class LocalBlobFiles {
   private readonly root: string;
@@ -78,11 +80,16 @@ export class LocalBlobFiles {
     return OpenStream.openBytes(this.keyring, envelope, { blob: sha256, expectedSha256: sha256 });
   }
 
+  /** Whether a blob is stored under this address. */
+  has(sha256: string): boolean {
+    return exists(localBlobPath(this.root, sha256));
+  }
+
   /**
-   * Stores bytes under their SHA-256 unless already stored; durable when it returns. `sha256`: their digest when the
+   * Stores bytes under their SHA-256 unless already stored; durable when it resolves. `sha256`: their digest when the
    * caller has just computed it from these bytes (not computed again).
    */
-  put(bytes: Buffer, sha256: string = createHash('sha256').update(bytes).digest('hex')): { sha256: string; size: number; created: boolean } {
+  async put(bytes: Buffer, sha256: string = createHash('sha256').update(bytes).digest('hex')): Promise<{ sha256: string; size: number; created: boolean }> {
     const finalPath = localBlobPath(this.root, sha256);
     if (exists(finalPath)) return { sha256, size: bytes.length, created: false };
     const sealed = sealBytes(this.keyring, bytes, { segmentSizeLog2: this.segmentSizeLog2 }, sha256);
@@ -95,11 +102,11 @@ export class LocalBlobFiles {
           left -= written;
           buffers = dropWritten(buffers, written);
         }
-        fsyncSync(fd);
+        await fsyncAsync(fd);
       } finally {
         closeSync(fd);
       }
-      return { sha256, size: bytes.length, created: this.publish(tmpPath, finalPath) };
+      return { sha256, size: bytes.length, created: await this.publish(tmpPath, finalPath) };
     } finally {
       try {
         unlinkSync(tmpPath);
@@ -109,7 +116,7 @@ export class LocalBlobFiles {
     }
   }
 
-  private publish(tmpPath: string, finalPath: string): boolean {
+  private async publish(tmpPath: string, finalPath: string): Promise<boolean> {
     const dir = dirname(finalPath);
     let firstCreated = this.knownDirs.has(dir) ? undefined : this.makeDir(dir);
     try {
@@ -128,7 +135,7 @@ export class LocalBlobFiles {
       if (exists(finalPath)) return false;
       renameSync(tmpPath, finalPath);
     }
-    for (const d of directoriesToSync(dir, firstCreated)) syncDirectory(d);
+    for (const d of directoriesToSync(dir, firstCreated)) await syncDirectory(d);
     return true;
   }
 
@@ -150,11 +157,13 @@ function exists(path: string): boolean {
   }
 }
 
-function syncDirectory(path: string): void {
+const fsyncAsync = promisify(fsync);
+
+async function syncDirectory(path: string): Promise<void> {
   if (process.platform === 'win32') return;
   const fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
   try {
-    fsyncSync(fd);
+    await fsyncAsync(fd);
   } finally {
     closeSync(fd);
   }

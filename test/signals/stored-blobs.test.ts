@@ -9,7 +9,7 @@ import { InvalidError, NotFoundError, UnavailableError } from '../../src/core/er
 import { cryptoDigestsOf } from '../../src/signals/crypto/crypto-hashes.js';
 import { FileHasher } from '../../src/signals/file-hasher.js';
 import { HashPool } from '../../src/signals/hash-pool.js';
-import { analyseStoredBlob, HEAD_BYTES, storeAndAnalyse, storeLocalFile } from '../../src/signals/stored-blobs.js';
+import { analyseStoredBlob, HEAD_BYTES, storeLocalFile } from '../../src/signals/stored-blobs.js';
 import { LocalBlobFiles } from '../../src/storage/local-blob-files.js';
 import { LocalBlobStore } from '../../src/storage/local-blob-store.js';
 import { createKeyring, generateMasterKey } from '../../src/storage/master-key.js';
@@ -34,19 +34,19 @@ describe('stored blobs: intake and analysis in the thread that reads and writes 
   it('stores a local file with its three digests, once', async () => {
     const path = join(dir, 'in', 'a.jpg');
     writeFileSync(path, jpeg);
-    const first = storeLocalFile(files, path, 1 << 20);
+    const first = await storeLocalFile(files, path, 1 << 20);
     expect(first).toEqual({ ...cryptoDigestsOf(jpeg), created: true });
     expect((await store.getBuffer(first!.sha256)).equals(jpeg)).toBe(true);
-    expect(storeLocalFile(files, path, 1 << 20)?.created).toBe(false);
+    expect((await storeLocalFile(files, path, 1 << 20))?.created).toBe(false);
   });
 
   it('leaves files over the limit to the caller, and refuses what it cannot read', async () => {
     const big = join(dir, 'in', 'big.bin');
     writeFileSync(big, Buffer.alloc(2000, 1));
-    expect(storeLocalFile(files, big, 1999)).toBeNull();
+    expect(await storeLocalFile(files, big, 1999)).toBeNull();
     expect(await store.has(createHash('sha256').update(Buffer.alloc(2000, 1)).digest('hex'))).toBe(false);
-    expect(() => storeLocalFile(files, join(dir, 'in', 'missing.jpg'), 1 << 20)).toThrow(InvalidError);
-    expect(() => storeLocalFile(files, join(dir, 'in'), 1 << 20)).toThrow(InvalidError);
+    await expect(storeLocalFile(files, join(dir, 'in', 'missing.jpg'), 1 << 20)).rejects.toThrow(InvalidError);
+    await expect(storeLocalFile(files, join(dir, 'in'), 1 << 20)).rejects.toThrow(InvalidError);
   });
 
   it('analyses a stored image as hashBytes does and stores its renditions', async () => {
@@ -77,20 +77,28 @@ describe('stored blobs: intake and analysis in the thread that reads and writes 
     const path = join(dir, 'in', 'fresh.jpg');
     const bytes = await syntheticJpeg(200, 150, 31);
     writeFileSync(path, bytes);
-    const first = await storeAndAnalyse(hasher, files, path, 1 << 20, { letterbox: true, extract: true });
+    const first = await storeLocalFile(files, path, 1 << 20, { hasher, options: { letterbox: true, extract: true } });
     const direct = await hasher.hashBytes(bytes, { letterbox: true, extract: true });
     expect(first).toMatchObject({ ...cryptoDigestsOf(bytes), created: true });
     expect(first!.analysis!.signals).toMatchObject({ sha256: first!.sha256, md5: first!.md5, pdq: direct.pdq, width: 200, height: 150 });
     expect(Buffer.from(first!.analysis!.head).equals(bytes)).toBe(true);
     expect((await store.getBuffer(first!.analysis!.renditions!.thumbnail)).equals(Buffer.from(direct.renditions!.thumbnail))).toBe(true);
     // Stored already (most likely a known item's bytes): the caller decides, nothing is decoded here.
-    const again = await storeAndAnalyse(hasher, files, path, 1 << 20, { extract: true });
+    const again = await storeLocalFile(files, path, 1 << 20, { hasher, options: { extract: true } });
     expect(again).toEqual({ ...cryptoDigestsOf(bytes), created: false });
     // Not asked to analyse: stored only.
     const other = join(dir, 'in', 'plain.jpg');
     writeFileSync(other, await syntheticJpeg(120, 90, 32));
-    expect(await storeAndAnalyse(hasher, files, other, 1 << 20)).not.toHaveProperty('analysis');
-    expect(await storeAndAnalyse(hasher, files, other, 10, { extract: true })).toBeNull();
+    expect(await storeLocalFile(files, other, 1 << 20)).not.toHaveProperty('analysis');
+    expect(await storeLocalFile(files, join(dir, 'in', 'plain.jpg'), 10, { hasher, options: { extract: true } })).toBeNull();
+    // An analysis that fails leaves the file stored, unanalysed (the job analyses it again and records why).
+    const failing = { hashBytes: () => Promise.reject(new Error('decoder crashed')) } as unknown as FileHasher;
+    const odd = join(dir, 'in', 'odd.jpg');
+    writeFileSync(odd, await syntheticJpeg(100, 80, 33));
+    const stored = await storeLocalFile(files, odd, 1 << 20, { hasher: failing, options: { extract: true } });
+    expect(stored).toMatchObject({ created: true });
+    expect(stored).not.toHaveProperty('analysis');
+    expect(await store.has(stored!.sha256)).toBe(true);
   });
 
   it('runs in the hash pool when it has the store, and is refused without one', async () => {

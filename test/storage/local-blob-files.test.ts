@@ -20,15 +20,16 @@ async function openStore(keyring = createKeyring(generateMasterKey())) {
   return LocalBlobStore.open({ root, keyring });
 }
 
-describe('LocalBlobFiles: a local store read and written with blocking calls', () => {
+describe('LocalBlobFiles: a local store read and written by a worker thread', () => {
   it('writes blobs the store reads, and reads blobs the store wrote, under the same addresses', async () => {
     const store = await openStore();
     const files = new LocalBlobFiles(store.localAccess());
     const a = randomBytes(200_000);
-    const put = files.put(a);
+    const put = await files.put(a);
     expect(put).toEqual({ sha256: sha256Of(a), size: a.length, created: true });
     expect((await store.getBuffer(put.sha256)).equals(a)).toBe(true);
-    expect(files.put(a).created).toBe(false);
+    expect(files.has(put.sha256)).toBe(true);
+    expect((await files.put(a)).created).toBe(false);
     expect((await store.put(a)).created).toBe(false);
 
     const b = randomBytes(1000);
@@ -42,8 +43,8 @@ describe('LocalBlobFiles: a local store read and written with blocking calls', (
     const store = await openStore();
     const files = new LocalBlobFiles(store.localAccess());
     const bytes = Buffer.from('known digest');
-    expect(files.put(bytes, sha256Of(bytes)).sha256).toBe(sha256Of(bytes));
-    const empty = files.put(Buffer.alloc(0));
+    expect((await files.put(bytes, sha256Of(bytes))).sha256).toBe(sha256Of(bytes));
+    const empty = await files.put(Buffer.alloc(0));
     expect(empty.size).toBe(0);
     expect((await store.getBuffer(empty.sha256)).length).toBe(0);
   });
@@ -55,7 +56,7 @@ describe('LocalBlobFiles: a local store read and written with blocking calls', (
     const rotated = await LocalBlobStore.open({ root: before.root, keyring: createKeyring(generateMasterKey(), old) });
     const files = new LocalBlobFiles(rotated.localAccess());
     expect(files.read(early.sha256).toString()).toBe('sealed under the old key');
-    const late = files.put(Buffer.from('sealed under the new key'));
+    const late = await files.put(Buffer.from('sealed under the new key'));
     // The old key alone cannot open what was sealed under the new one.
     await expect(before.getBuffer(late.sha256)).rejects.toThrow();
     expect((await rotated.getBuffer(late.sha256)).toString()).toBe('sealed under the new key');
@@ -65,7 +66,7 @@ describe('LocalBlobFiles: a local store read and written with blocking calls', (
     const store = await openStore();
     const files = new LocalBlobFiles(store.localAccess());
     expect(() => files.read(sha256Of(Buffer.from('never stored')))).toThrow(NotFoundError);
-    const { sha256 } = files.put(randomBytes(5000));
+    const { sha256 } = await files.put(randomBytes(5000));
     const path = store.blobPath(sha256);
     const envelope = await readFile(path);
     envelope[envelope.length - 100] ^= 1;

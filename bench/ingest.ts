@@ -145,7 +145,7 @@ export async function run(args: string[]): Promise<void> {
 }
 
 async function open(dataDir: string, jobs: number): Promise<Container> {
-  const config = loadConfig({ env: { ARIADNE_DATA_DIR: dataDir, ARIADNE_JOB_CONCURRENCY: String(jobs), ARIADNE_JOB_POLL_MS: '20', ARIADNE_LOG_LEVEL: 'error' }, cpuCount: availableParallelism() });
+  const config = loadConfig({ env: { ARIADNE_DATA_DIR: dataDir, ARIADNE_JOB_CONCURRENCY: String(jobs), ARIADNE_LOG_LEVEL: 'error' }, cpuCount: availableParallelism() });
   return createContainer(config, { role: 'worker', logger: createLogger('error') });
 }
 

@@ -191,7 +191,7 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
           store: tools.storeLocal,
           settle: {
             prepare: (file, analysed) => resultAtIntake(ingestDeps!, file, analysed),
-            commit: (tx, file, result) => commitResult(ingestDeps!, tx, file, result as IngestResult),
+            commit: (tx, file, result, intake) => commitResult(ingestDeps!, tx, file, result as IngestResult, intake),
           },
         }
       : {};

@@ -88,36 +88,54 @@ export class AuditLog {
    * The first statement updates the head row, which serialises concurrent appenders on both databases.
    */
   async append(tx: Executor, input: AuditEntryInput): Promise<AuditEntry> {
+    return (await this.appendAll(tx, [input]))[0];
+  }
+
+  /**
+   * Appends entries in this order in the transaction `tx`, as that many appends would, in three statements whatever
+   * their number: the head's sequence moved past them all, the entries, the head's hash.
+   */
+  async appendAll(tx: Executor, inputs: readonly AuditEntryInput[]): Promise<AuditEntry[]> {
     if (!tx.isTransaction) throw new InvalidError('audit entries are appended inside the transaction of the change they record');
-    if (!ACTION.test(input.action) || input.action.length > 64) throw new InvalidError(`invalid audit action "${input.action}"`);
+    if (inputs.length === 0) return [];
+    for (const input of inputs) {
+      if (!ACTION.test(input.action) || input.action.length > 64) throw new InvalidError(`invalid audit action "${input.action}"`);
+    }
     const head = await tx
       .updateTable('audit_head')
-      .set((eb) => ({ seq: eb('seq', '+', 1) }))
+      .set((eb) => ({ seq: eb('seq', '+', inputs.length) }))
       .where('id', '=', 1)
       .returning(['seq', 'hash'])
       .executeTakeFirst();
     if (!head) throw new IntegrityError('the audit chain head is missing');
-    const actor = input.actor;
-    const row: AuditLogTable = {
-      seq: Number(head.seq),
-      at: input.at ?? this.clock(),
-      actor_id: actor?.kind === 'user' ? actor.userId : null,
-      actor_name: clip(actor ? actorName(actor) : (input.actorName ?? 'anonymous'), 128),
-      actor_country: actor?.kind === 'user' ? actor.countryCode : null,
-      action: input.action,
-      object_type: input.object ? clip(input.object.type, 64) : null,
-      object_id: input.object ? clip(String(input.object.id), 256) : null,
-      object_country: input.object?.country ?? null,
-      address: input.address ? clip(input.address, 64) : null,
-      request_id: input.requestId ? clip(input.requestId, 128) : null,
-      details: input.details === undefined ? null : JSON.stringify(input.details),
-      prev_hash: head.hash,
-      hash: '',
-    };
-    row.hash = entryHash(row);
-    await tx.insertInto('audit_log').values(row).execute();
-    await tx.updateTable('audit_head').set({ hash: row.hash }).where('id', '=', 1).execute();
-    return toEntry(row);
+    const rows: AuditLogTable[] = [];
+    let prevHash = head.hash;
+    let seq = Number(head.seq) - inputs.length;
+    for (const input of inputs) {
+      const actor = input.actor;
+      const row: AuditLogTable = {
+        seq: ++seq,
+        at: input.at ?? this.clock(),
+        actor_id: actor?.kind === 'user' ? actor.userId : null,
+        actor_name: clip(actor ? actorName(actor) : (input.actorName ?? 'anonymous'), 128),
+        actor_country: actor?.kind === 'user' ? actor.countryCode : null,
+        action: input.action,
+        object_type: input.object ? clip(input.object.type, 64) : null,
+        object_id: input.object ? clip(String(input.object.id), 256) : null,
+        object_country: input.object?.country ?? null,
+        address: input.address ? clip(input.address, 64) : null,
+        request_id: input.requestId ? clip(input.requestId, 128) : null,
+        details: input.details === undefined ? null : JSON.stringify(input.details),
+        prev_hash: prevHash,
+        hash: '',
+      };
+      row.hash = entryHash(row);
+      prevHash = row.hash;
+      rows.push(row);
+    }
+    await tx.insertInto('audit_log').values(rows).execute();
+    await tx.updateTable('audit_head').set({ hash: prevHash }).where('id', '=', 1).execute();
+    return rows.map(toEntry);
   }
 
   /**

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
 import { fileTypeFromBuffer } from 'file-type';
 import { contextFor, systemActor, type TxContext } from '../auth/actor.js';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditEntryInput, AuditLog } from '../audit/audit-log.js';
 import { AriadneError } from '../core/errors.js';
 import type { Db, Tx } from '../db/schema.js';
 import type { ClaimedJob, JobOutcome } from '../jobs/job-queue.js';
@@ -46,6 +46,7 @@ export interface IngestFileJobDeps {
 }
 
 const DEFAULT_MAX_IMAGE_BYTES = 256 * 1024 * 1024;
+const OCTET_STREAM = 'application/octet-stream';
 const INGEST_ACTOR = systemActor('ingest');
 
 type FileRow = SubmittedFile;
@@ -113,10 +114,13 @@ type Sniffed = { readonly mime: string } & (
   | { readonly kind: 'archive'; readonly archive: string }
 );
 
-/** What a stored file is, from its first bytes and size: what the job does with it follows from this alone. */
-async function sniff(deps: IngestFileJobDeps, file: FileRow, head: Buffer): Promise<Sniffed> {
-  const type = await fileTypeFromBuffer(head);
-  const mime = type?.mime ?? (file.size === 0 ? 'application/x-empty' : 'application/octet-stream');
+/**
+ * What a stored file is, from its first bytes and size: what the job does with it follows from this alone. `known`:
+ * the type a hash worker sniffed from the same bytes as it analysed them (not sniffed again).
+ */
+async function sniff(deps: IngestFileJobDeps, file: FileRow, head: Buffer, known?: string): Promise<Sniffed> {
+  const type = known === undefined ? (await fileTypeFromBuffer(head))?.mime : known === OCTET_STREAM ? undefined : known;
+  const mime = type ?? (file.size === 0 ? 'application/x-empty' : OCTET_STREAM);
   if (file.size === 0) return { kind: 'empty', mime };
   const archive = deps.tools.archiveKind(head);
   if (archive) return { kind: 'archive', archive, mime };
@@ -154,7 +158,7 @@ export async function resultAtIntake(deps: IngestFileJobDeps, file: FileRow, ana
   if (!analysableWhereStored(deps.tools, file, maxImageBytes(deps))) return null;
   const { head, analysis } = analysed ?? (await deps.tools.analyseStored!(file.blob_sha256, { md5: file.md5!, sha1: file.sha1!, sha256: file.blob_sha256 }));
   // Only what the job would decode is settled here; it does the rest.
-  if (!analysis || (await sniff(deps, file, head)).kind !== 'image') return null;
+  if (!analysis || (await sniff(deps, file, head, analysis.signals.mime)).kind !== 'image') return null;
   return imageResult(deps, file, analysis);
 }
 
@@ -216,6 +220,15 @@ interface ItemFacts {
   readonly preview?: string;
 }
 
+/**
+ * What the intake that settles a file at once (the folder door) already holds: its submission's facts, and its own
+ * audit entries, appended in order with the outcome's.
+ */
+export interface IntakeRecord {
+  readonly submission: { readonly country_code: string | null; readonly actor_name: string };
+  readonly entries: readonly AuditEntryInput[];
+}
+
 /** A file that ended as a media item (new, or a sighting of one), for the afterItem hook. */
 export interface ItemEvent {
   readonly fileId: number;
@@ -249,9 +262,9 @@ function finish(deps: IngestFileJobDeps, file: FileRow, result: Result): JobOutc
  * A file's outcome written in `tx`: its item (new, or a sighting of one), signals, status and audit entry, the
  * afterItem hook, and the submission's completion when it was the last file pending.
  */
-export async function commitResult(deps: IngestFileJobDeps, tx: Tx, file: FileRow, result: Result): Promise<void> {
+export async function commitResult(deps: IngestFileJobDeps, tx: Tx, file: FileRow, result: Result, intake?: IntakeRecord): Promise<void> {
   const ctx: TxContext = { ...contextFor(INGEST_ACTOR), tx };
-  const submission = await tx.selectFrom('submissions').select(['country_code', 'actor_name']).where('id', '=', file.submission_id).executeTakeFirstOrThrow();
+  const submission = intake?.submission ?? (await tx.selectFrom('submissions').select(['country_code', 'actor_name']).where('id', '=', file.submission_id).executeTakeFirstOrThrow());
   let mediaId = result.mediaId ?? null;
   let created = false;
   if (mediaId === null && result.item) {
@@ -262,12 +275,15 @@ export async function commitResult(deps: IngestFileJobDeps, tx: Tx, file: FileRo
     .set({ status: result.error ? 'error' : 'done', error: result.error ?? null, media_id: mediaId, mime: result.mime ?? null, processed_at: ctx.now })
     .where('id', '=', file.id)
     .execute();
-  await deps.audit.append(tx, {
-    action: result.error ? 'submission.file.error' : created ? 'media.ingest' : mediaId !== null ? 'media.sighting' : 'submission.file.process',
-    actor: INGEST_ACTOR,
-    object: mediaId !== null ? { type: 'media', id: mediaId, country: submission.country_code } : { type: 'submission', id: file.submission_id, country: submission.country_code },
-    details: { submissionId: file.submission_id, fileId: file.id, path: file.path, sha256: file.blob_sha256, submittedBy: submission.actor_name, ...(result.error ? { error: result.error } : {}) },
-  });
+  await deps.audit.appendAll(tx, [
+    ...(intake?.entries ?? []),
+    {
+      action: result.error ? 'submission.file.error' : created ? 'media.ingest' : mediaId !== null ? 'media.sighting' : 'submission.file.process',
+      actor: INGEST_ACTOR,
+      object: mediaId !== null ? { type: 'media', id: mediaId, country: submission.country_code } : { type: 'submission', id: file.submission_id, country: submission.country_code },
+      details: { submissionId: file.submission_id, fileId: file.id, path: file.path, sha256: file.blob_sha256, submittedBy: submission.actor_name, ...(result.error ? { error: result.error } : {}) },
+    },
+  ]);
   if (mediaId !== null && !result.error && deps.afterItem) {
     // A sighting of a stored item (created false) may be of one in a series, whatever was asked before.
     await deps.afterItem(tx, { fileId: file.id, submissionId: file.submission_id, mediaId, seriesReach: !created || result.seriesReach !== false });

@@ -2,12 +2,13 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { inTransaction, type RequestContext, type TxContext } from '../auth/actor.js';
 import type { AccessPolicy } from '../auth/policy.js';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditEntryInput, AuditLog } from '../audit/audit-log.js';
 import { AriadneError, ConflictError, InvalidError, NotFoundError } from '../core/errors.js';
 import { hasControlCharacters, replaceControlCharacters } from '../core/text.js';
 import type { Db, Executor, SubmissionsTable, Tx } from '../db/schema.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import type { IntakeRecord } from './ingest-file-job.js';
 import type { AnalysedBlob, LocallyStored } from './media-tools.js';
 import { normaliseSubmittedPath } from './paths.js';
 import { storeStream, type StoredBytes } from './store-stream.js';
@@ -68,7 +69,7 @@ export interface LocalIntake {
    */
   readonly settle?: {
     prepare(file: SubmittedFile, analysed: AnalysedBlob | null): Promise<unknown>;
-    commit(tx: Tx, file: SubmittedFile, prepared: unknown): Promise<void>;
+    commit(tx: Tx, file: SubmittedFile, prepared: unknown, intake: IntakeRecord): Promise<void>;
   };
 }
 
@@ -242,16 +243,21 @@ export class SubmissionService {
         return { fileId: Number(row.id), path, sha256: stored.sha256, added: false };
       }
       const fileId = Number(inserted.id);
-      if (prepared === null) await this.queue.enqueue(INGEST_FILE_JOB, { fileId }, { dedupeKey: `${INGEST_FILE_JOB}:${fileId}` }, tx.tx);
-      await this.audit.append(tx.tx, {
+      const added: AuditEntryInput = {
         action: 'submission.file.add',
         actor: tx.actor,
         object: { type: 'submission', id: submissionId, country: submission.countryCode },
         address: tx.address,
         requestId: tx.requestId,
         details: { fileId, path, sha256: stored.sha256, size: stored.size },
-      });
-      if (prepared !== null) await settle!.commit(tx.tx, { ...file, id: fileId }, prepared);
+      };
+      if (prepared !== null) {
+        // Settled at once: its outcome is written here, this entry appended with the outcome's.
+        await settle!.commit(tx.tx, { ...file, id: fileId }, prepared, { submission: { country_code: submission.countryCode, actor_name: submission.actorName }, entries: [added] });
+      } else {
+        await this.queue.enqueue(INGEST_FILE_JOB, { fileId }, { dedupeKey: `${INGEST_FILE_JOB}:${fileId}` }, tx.tx);
+        await this.audit.append(tx.tx, added);
+      }
       return { fileId, path, sha256: stored.sha256, added: true };
     });
   }

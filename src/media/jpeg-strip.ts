@@ -71,14 +71,14 @@ export function stripJpegMetadata(input: Uint8Array): StrippedJpeg | null {
     if (marker === SOS) {
       // Entropy-coded data runs to the next marker that is not a stuffed 0xff00 or a restart marker.
       const start = i;
-      while (i < n) {
-        if (input[i] === 0xff && i + 1 < n) {
-          const next = input[i + 1];
-          if (next !== 0x00 && !(next >= 0xd0 && next <= 0xd7) && next !== 0xff) break;
-        }
+      for (;;) {
+        // Only a 0xff can start a marker: jump between them (indexOf is a native scan).
+        i = input.indexOf(0xff, i);
+        if (i < 0 || i + 1 >= n) return null;
+        const next = input[i + 1];
+        if (next !== 0x00 && !(next >= 0xd0 && next <= 0xd7) && next !== 0xff) break;
         i++;
       }
-      if (i >= n) return null;
       out.set(input.subarray(start, i), o);
       o += i - start;
     }

@@ -60,6 +60,26 @@ for (const adapter of databaseAdapters()) {
       expect(report).toEqual({ ok: true, entries: 5, headSeq: 5, headHash: entries[4].hash });
     });
 
+    it('appends several entries at once exactly as one by one', async () => {
+      await appendMany(2);
+      const batch = await database.db.transaction().execute((tx) =>
+        log.appendAll(tx, [
+          { action: 'submission.file.add', actor: alice, object: { type: 'submission', id: 9 }, at: 2_000_000 },
+          { action: 'media.ingest', actor: systemActor('ingest'), object: { type: 'media', id: 4, country: 'DE' }, details: { fileId: 1 }, at: 2_000_001 },
+        ]),
+      );
+      expect(batch.map((e) => e.seq)).toEqual([3, 4]);
+      expect(await database.db.transaction().execute((tx) => log.appendAll(tx, []))).toEqual([]);
+      const entries = (await log.query({ limit: 10 })).reverse();
+      expect(entries.map((e) => [e.seq, e.action])).toEqual([[1, 'auth.login'], [2, 'media.view'], [3, 'submission.file.add'], [4, 'media.ingest']]);
+      expect(entries[2].prevHash).toBe(entries[1].hash);
+      expect(entries[3].prevHash).toBe(entries[2].hash);
+      expect(entries[3]).toMatchObject({ actorName: 'system:ingest', objectCountry: 'DE', details: { fileId: 1 } });
+      expect(await log.verify()).toEqual({ ok: true, entries: 4, headSeq: 4, headHash: entries[3].hash });
+      await expect(database.db.transaction().execute((tx) => log.appendAll(tx, [{ action: 'ok.action', actor: alice }, { action: 'Not OK', actor: alice }]))).rejects.toThrow(/invalid audit action/);
+      expect((await log.verify()).entries).toBe(4);
+    });
+
     it('refuses to append outside a transaction and rejects malformed actions', async () => {
       await expect(log.append(database.db, { action: 'auth.login', actor: alice })).rejects.toThrow(/inside the transaction/);
       await expect(database.db.transaction().execute((tx) => log.append(tx, { action: 'Bad Action', actor: alice }))).rejects.toThrow(/invalid audit action/);

@@ -8,12 +8,9 @@ import { createContainer, type Container } from '../../container.js';
 import { walkPaths } from '../../ingest/folder-walk.js';
 import { forEachConcurrent } from '../../core/concurrency.js';
 import { AriadneError, InvalidError } from '../../core/errors.js';
-import { INGEST_FILE_JOB } from '../../ingest/submission-service.js';
+import { INGEST_FILE_JOB, localIntakeConcurrency } from '../../ingest/submission-service.js';
 import { createLogger } from '../../logger.js';
 import { Progress } from '../progress.js';
-
-/** Files read and stored at once during intake. */
-const INTAKE_CONCURRENCY = 4;
 
 async function* untilInterrupted<T>(source: AsyncIterable<T>, interrupted: () => boolean): AsyncGenerator<T> {
   for await (const item of source) {
@@ -97,8 +94,8 @@ export function registerIngestCommand(program: Command): void {
         const progress = new Progress(`submission ${submission.id}`);
         let seen = 0;
         if (submission.status === 'open') {
-          // Several files are read and stored at once, so that their intake transactions share commits.
-          await forEachConcurrent(untilInterrupted(walkPaths(paths), () => interrupted), INTAKE_CONCURRENCY, async (item) => {
+          // Several files are read and stored at once: the hash workers stay busy, and intake transactions share commits.
+          await forEachConcurrent(untilInterrupted(walkPaths(paths), () => interrupted), localIntakeConcurrency(config.hashThreads), async (item) => {
             seen++;
             if (!item.ok) {
               await container.submissions.recordRefused(ctx, submission.id, { path: item.path }, item.reason);

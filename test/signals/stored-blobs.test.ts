@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticJpeg } from '../../bench/hash-corpus.js';
-import { InvalidError, NotFoundError, UnavailableError } from '../../src/core/errors.js';
+import { InvalidError, UnavailableError } from '../../src/core/errors.js';
 import { cryptoDigestsOf } from '../../src/signals/crypto/crypto-hashes.js';
 import { FileHasher } from '../../src/signals/file-hasher.js';
 import { HashPool } from '../../src/signals/hash-pool.js';

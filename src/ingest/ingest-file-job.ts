@@ -14,9 +14,9 @@ import type { NewSignalEntry, SignalStore } from '../matching/signal-store.js';
 import type { IngestLimits } from '../media/limits.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { FileSignals } from '../signals/file-hasher.js';
-import type { VideoFacts } from '../video/video-analysis.js';
 import { analysableWhereStored, probeBlob, type BlobProbe } from './blob-probe.js';
-import type { AnalysedBlob, ExifFacts, MediaTools, StoredImageAnalysis } from './media-tools.js';
+import { hex, insertItem, type ItemFacts } from './item-rows.js';
+import type { AnalysedBlob, MediaTools, StoredImageAnalysis } from './media-tools.js';
 import { archiveMemberPath } from './paths.js';
 import { completeIfDone, type SubmissionService, type SubmittedFile } from './submission-service.js';
 
@@ -204,22 +204,6 @@ async function ingestVideo(deps: IngestFileJobDeps, file: FileRow, mime: string,
   }
 }
 
-interface VideoItemFacts extends VideoFacts {
-  readonly contactSheet: string | null;
-  readonly contactSheetTimesMs: readonly number[];
-}
-
-interface ItemFacts {
-  readonly video?: VideoItemFacts;
-  readonly kind: 'image' | 'video';
-  readonly width: number | null;
-  readonly height: number | null;
-  readonly entries: NewSignalEntry[];
-  readonly exif: ExifFacts | null;
-  readonly thumbnail?: string;
-  readonly preview?: string;
-}
-
 /**
  * What the intake that settles a file at once (the folder door) already holds: its submission's facts, and its own
  * audit entries, appended in order with the outcome's.
@@ -268,7 +252,7 @@ export async function commitResult(deps: IngestFileJobDeps, tx: Tx, file: FileRo
   let mediaId = result.mediaId ?? null;
   let created = false;
   if (mediaId === null && result.item) {
-    ({ mediaId, created } = await insertItem(deps, ctx, file, result.mime ?? 'application/octet-stream', result.item, submission.country_code));
+    ({ mediaId, created } = await insertItem(deps.signals, ctx, file, result.mime ?? 'application/octet-stream', result.item, submission.country_code));
   }
   await tx
     .updateTable('submission_files')
@@ -289,73 +273,6 @@ export async function commitResult(deps: IngestFileJobDeps, tx: Tx, file: FileRo
     await deps.afterItem(tx, { fileId: file.id, submissionId: file.submission_id, mediaId, seriesReach: !created || result.seriesReach !== false });
   }
   await completeIfDone(ctx, file.submission_id);
-}
-
-async function insertItem(deps: IngestFileJobDeps, ctx: TxContext, file: FileRow, mime: string, item: ItemFacts, country: string | null): Promise<{ mediaId: number; created: boolean }> {
-  const exif = item.exif;
-  const inserted = await ctx.tx
-    .insertInto('media_items')
-    .values({
-      sha256: file.blob_sha256!,
-      sha1: file.sha1 ?? '',
-      md5: file.md5 ?? '',
-      size: file.size ?? 0,
-      mime,
-      kind: item.kind,
-      width: item.width,
-      height: item.height,
-      created_at: ctx.now,
-      first_seen_at: ctx.now,
-      first_country: country,
-      thumbnail_sha256: item.thumbnail ?? null,
-      preview_sha256: item.preview ?? null,
-      exif: exif ? JSON.stringify(exif) : null,
-      camera_make: str(exif?.make),
-      camera_model: str(exif?.model),
-      camera_serial: str(exif?.serial),
-      gps_lat: num(exif?.latitude),
-      gps_lon: num(exif?.longitude),
-      taken_at: str(exif?.takenAt),
-    })
-    .onConflict((oc) => oc.column('sha256').doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  if (!inserted) {
-    // Another worker stored the same bytes a moment ago: this file is a sighting of that item.
-    const row = await ctx.tx.selectFrom('media_items').select('id').where('sha256', '=', file.blob_sha256!).executeTakeFirstOrThrow();
-    return { mediaId: Number(row.id), created: false };
-  }
-  const mediaId = Number(inserted.id);
-  const exact: NewSignalEntry[] = [
-    { signal: 'sha256', hash: hex(file.blob_sha256!) },
-    ...(file.md5 ? [{ signal: 'md5' as const, hash: hex(file.md5) }] : []),
-    ...(file.sha1 ? [{ signal: 'sha1' as const, hash: hex(file.sha1) }] : []),
-  ];
-  await deps.signals.addEntries(ctx.tx, [...item.entries, ...exact].map((e) => ({ ...e, mediaId })), ctx.now);
-  const v = item.video;
-  if (v) {
-    await ctx.tx
-      .insertInto('video_facts')
-      .values({
-        media_id: mediaId,
-        duration_ms: v.durationMs,
-        width: v.width,
-        height: v.height,
-        fps: v.fps,
-        codec: v.codec,
-        container: v.container,
-        has_audio: v.hasAudio ? 1 : 0,
-        rotation: v.rotation,
-        sample_fps: v.sampleFps,
-        frames_hashed: v.framesHashed,
-        decoded_ms: v.decodedMs,
-        contact_sheet_sha256: v.contactSheet,
-        contact_sheet_times: JSON.stringify(v.contactSheetTimesMs),
-        created_at: ctx.now,
-      })
-      .execute();
-  }
-  return { mediaId, created: true };
 }
 
 async function expandArchive(deps: IngestFileJobDeps, file: FileRow, kind: string, mime: string, job: JobContext): Promise<JobOutcome> {
@@ -397,16 +314,4 @@ async function expandArchive(deps: IngestFileJobDeps, file: FileRow, kind: strin
 
 function isBmp(head: Buffer): boolean {
   return head.length > 2 && head[0] === 0x42 && head[1] === 0x4d;
-}
-
-function hex(text: string): Uint8Array {
-  return new Uint8Array(Buffer.from(text, 'hex'));
-}
-
-function str(v: unknown): string | null {
-  return typeof v === 'string' && v.length > 0 ? v.slice(0, 500) : null;
-}
-
-function num(v: unknown): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }

@@ -82,6 +82,9 @@ export function localIntakeConcurrency(hashThreads: number): number {
   return 2 * hashThreads + 2;
 }
 
+/** A file's bytes as stored at intake, with the analysis made as they were stored when there is one. */
+type IntakeBytes = StoredBytes & { readonly analysed?: AnalysedBlob | null };
+
 /** A submitted file's row as the pipeline reads it. */
 export type SubmittedFile = { id: number; submission_id: number; path: string; depth: number; blob_sha256: string | null; md5: string | null; sha1: string | null; size: number | null; status: string };
 
@@ -201,7 +204,7 @@ export class SubmissionService {
     return this.adding > 0 || Date.now() - this.lastAdded < TAKING_IN_GRACE_MS;
   }
 
-  private async add(ctx: RequestContext, submissionId: number, origin: FileOrigin, store: () => Promise<StoredBytes & { analysed?: AnalysedBlob | null }>, discard: () => void, settle?: LocalIntake['settle']): Promise<AddedFile> {
+  private async add(ctx: RequestContext, submissionId: number, origin: FileOrigin, store: () => Promise<IntakeBytes>, discard: () => void, settle?: LocalIntake['settle']): Promise<AddedFile> {
     this.adding++;
     try {
       return await this.addNow(ctx, submissionId, origin, store, discard, settle);
@@ -211,7 +214,7 @@ export class SubmissionService {
     }
   }
 
-  private async addNow(ctx: RequestContext, submissionId: number, origin: FileOrigin, store: () => Promise<StoredBytes & { analysed?: AnalysedBlob | null }>, discard: () => void, settle?: LocalIntake['settle']): Promise<AddedFile> {
+  private async addNow(ctx: RequestContext, submissionId: number, origin: FileOrigin, store: () => Promise<IntakeBytes>, discard: () => void, settle?: LocalIntake['settle']): Promise<AddedFile> {
     this.requireUpload(ctx);
     const path = normaliseSubmittedPath(origin.path);
     const submission = await this.get(ctx, submissionId);

@@ -8,8 +8,8 @@ import type { FileHasher, FileSignalOptions, FileSignals } from './file-hasher.j
 /**
  * What a hash worker does with a local blob store for ingest, so that neither the bytes nor their renditions pass
  * through the main thread: store a file from disk, analysing it at once when its bytes are new to the store (the
- * folder door), and analyse a stored blob (the ingest job). Blocking file calls: these run on a hash worker thread
- * only (see LocalBlobFiles).
+ * folder door), and analyse a stored blob (the ingest job). Blocking file calls (all but the fsyncs, which wait on
+ * libuv's pool): these run on a hash worker thread only (see LocalBlobFiles).
  */
 
 /** A file as stored: its digests (hex), its size, and whether the store did not hold those bytes before. */

@@ -8,8 +8,13 @@ export const WHOLE_READ_BYTES = 32 * 1024 * 1024;
 
 /** A stored blob as the job sees it: its first bytes to sniff, and the analysis of the image it may be. */
 export interface BlobProbe {
-  /** The first HEAD_BYTES of the plaintext (fewer when the blob is shorter). */
+  /** The first HEAD_BYTES of the plaintext (fewer when the blob is shorter, or when `mime` is given). */
   readonly head: Buffer;
+  /**
+   * The type sniffed from the whole plaintext where the blob was analysed; the head is then only long enough to tell
+   * an archive (StoredAnalysis.head).
+   */
+  readonly mime?: string;
   /** Signals, EXIF and the stored renditions' addresses: decodes the image once (asked only of images). */
   analyse(): Promise<StoredImageAnalysis>;
   close(): void;
@@ -31,6 +36,7 @@ export async function probeBlob(tools: MediaTools, blobs: BlobStore, file: Submi
     const { head, analysis } = await tools.analyseStored!(sha256, { md5: file.md5!, sha1: file.sha1!, sha256 });
     return {
       head,
+      ...(analysis ? { mime: analysis.signals.mime } : {}),
       analyse: async () => {
         if (!analysis) throw new Error(`blob ${sha256} was not analysed (its head is an archive's)`);
         return analysis;

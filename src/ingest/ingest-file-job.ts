@@ -90,7 +90,7 @@ export function ingestFileJob(deps: IngestFileJobDeps) {
 }
 
 async function processBlob(deps: IngestFileJobDeps, file: FileRow, blob: BlobProbe, ctx: JobContext): Promise<JobOutcome> {
-  const sniffed = await sniff(deps, file, blob.head);
+  const sniffed = await sniff(deps, file, blob.head, blob.mime);
   const { mime } = sniffed;
   switch (sniffed.kind) {
     case 'empty':

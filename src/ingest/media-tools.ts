@@ -34,6 +34,7 @@ export interface StoredImageAnalysis {
 
 /** A stored blob analysed where it is stored: its first bytes, and unless they are an archive's, the analysis. */
 export interface AnalysedBlob {
+  /** With an analysis, only enough bytes to tell an archive: the analysis's `signals.mime` is the sniffed type. */
   readonly head: Buffer;
   readonly analysis: StoredImageAnalysis | null;
 }

@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { sniffArchive } from '../archives/sniff.js';
+import { ARCHIVE_SNIFF_BYTES, sniffArchive } from '../archives/sniff.js';
 import { InvalidError } from '../core/errors.js';
 import type { LocalBlobFiles } from '../storage/local-blob-files.js';
 import { cryptoDigestsOf, type CryptoDigests } from './crypto/crypto-hashes.js';
@@ -24,7 +24,10 @@ export interface StoredAndAnalysed extends StoredFile {
 
 /** The analysis of a stored blob (HashPool.analyseStored). */
 export interface StoredAnalysis {
-  /** The first bytes of the plaintext (up to HEAD_BYTES), for the caller's own sniffing. */
+  /**
+   * The first bytes of the plaintext, for the caller's own sniffing: up to HEAD_BYTES for an archive, and with
+   * signals (whose `mime` is the sniffed type) up to ARCHIVE_SNIFF_BYTES, enough to tell an archive.
+   */
   readonly head: Uint8Array;
   /**
    * The signals, with EXIF when asked to extract; null when the blob is an archive (never decoded, whatever else
@@ -48,8 +51,8 @@ export async function analyseStoredBlob(hasher: FileHasher, files: LocalBlobFile
  * left alone: their members are what gets analysed.
  */
 async function analyseBlobBytes(hasher: FileHasher, files: LocalBlobFiles, bytes: Buffer, options: FileSignalOptions): Promise<StoredAnalysis> {
-  const head = bytes.subarray(0, HEAD_BYTES).slice();
-  if (sniffArchive(head) !== null) return { head, signals: null, renditions: null };
+  if (sniffArchive(bytes) !== null) return { head: headOf(bytes, HEAD_BYTES), signals: null, renditions: null };
+  const head = headOf(bytes, ARCHIVE_SNIFF_BYTES);
   const { renditions, ...signals } = await hasher.hashBytes(bytes, options);
   if (!renditions) return { head, signals, renditions: null };
   const [thumbnail, preview] = await Promise.all([files.put(asBuffer(renditions.thumbnail)), renditions.preview ? files.put(asBuffer(renditions.preview)) : null]);
@@ -101,6 +104,15 @@ function readLocalFile(path: string, maxBytes: number): { bytes: Buffer; digests
     closeSync(fd);
   }
   return { bytes, digests: cryptoDigestsOf(bytes) };
+}
+
+/**
+ * The first `n` bytes copied into memory of their own: the head is transferred to the caller, and a view (Buffer's
+ * slice and subarray are views) would take the whole file's memory with it, which the receiving thread then counts
+ * as external memory until its next full collection.
+ */
+function headOf(bytes: Uint8Array, n: number): Uint8Array {
+  return new Uint8Array(bytes.subarray(0, n));
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {

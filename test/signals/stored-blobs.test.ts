@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticJpeg } from '../../bench/hash-corpus.js';
+import { ARCHIVE_SNIFF_BYTES } from '../../src/archives/sniff.js';
 import { InvalidError, UnavailableError } from '../../src/core/errors.js';
 import { cryptoDigestsOf } from '../../src/signals/crypto/crypto-hashes.js';
 import { FileHasher } from '../../src/signals/file-hasher.js';
@@ -53,7 +54,9 @@ describe('stored blobs: intake and analysis in the thread that reads and writes 
     const { sha256 } = await store.put(jpeg);
     const analysis = await analyseStoredBlob(hasher, files, sha256, { letterbox: true, extract: true });
     const direct = await hasher.hashBytes(jpeg, { letterbox: true, extract: true });
-    expect(Buffer.from(analysis.head).equals(jpeg.subarray(0, HEAD_BYTES))).toBe(true);
+    // With signals (whose mime is the sniffed type), only enough of the head to tell an archive, in memory of its own.
+    expect(Buffer.from(analysis.head).equals(jpeg.subarray(0, ARCHIVE_SNIFF_BYTES))).toBe(true);
+    expect(analysis.head.buffer.byteLength).toBe(ARCHIVE_SNIFF_BYTES);
     expect(analysis.signals).toMatchObject({ sha256, pdq: direct.pdq, quality: direct.quality, width: 640, height: 480, mime: 'image/jpeg' });
     expect(analysis.signals).not.toHaveProperty('renditions');
     const thumbnail = await store.getBuffer(analysis.renditions!.thumbnail);
@@ -66,7 +69,11 @@ describe('stored blobs: intake and analysis in the thread that reads and writes 
   it('never decodes an archive, and gives a non-image its exact hashes only', async () => {
     const zip = buildZip([{ name: 'inside.jpg', data: jpeg }]);
     const z = await store.put(zip);
-    expect(await analyseStoredBlob(hasher, files, z.sha256, { extract: true })).toMatchObject({ signals: null, renditions: null });
+    const archive = await analyseStoredBlob(hasher, files, z.sha256, { extract: true });
+    expect(archive).toMatchObject({ signals: null, renditions: null });
+    // The caller sniffs an archive itself: the longer head, still a copy and not a view of the whole blob.
+    expect(Buffer.from(archive.head).equals(zip.subarray(0, HEAD_BYTES))).toBe(true);
+    expect(archive.head.buffer.byteLength).toBe(archive.head.byteLength);
     const text = await store.put(Buffer.from('not an image at all'));
     const t = await analyseStoredBlob(hasher, files, text.sha256, { extract: true });
     expect(t.signals).toMatchObject({ pdq: null, sha256: text.sha256 });
@@ -81,7 +88,7 @@ describe('stored blobs: intake and analysis in the thread that reads and writes 
     const direct = await hasher.hashBytes(bytes, { letterbox: true, extract: true });
     expect(first).toMatchObject({ ...cryptoDigestsOf(bytes), created: true });
     expect(first!.analysis!.signals).toMatchObject({ sha256: first!.sha256, md5: first!.md5, pdq: direct.pdq, width: 200, height: 150 });
-    expect(Buffer.from(first!.analysis!.head).equals(bytes)).toBe(true);
+    expect(Buffer.from(first!.analysis!.head).equals(bytes.subarray(0, ARCHIVE_SNIFF_BYTES))).toBe(true);
     expect((await store.getBuffer(first!.analysis!.renditions!.thumbnail)).equals(Buffer.from(direct.renditions!.thumbnail))).toBe(true);
     // Stored already (most likely a known item's bytes): the caller decides, nothing is decoded here.
     const again = await storeLocalFile(files, path, 1 << 20, { hasher, options: { extract: true } });
@@ -116,6 +123,8 @@ describe('stored blobs: intake and analysis in the thread that reads and writes 
       const analysed = await pool.storeFile(next, { extract: true });
       expect(analysed?.analysis?.signals?.pdq).toBe((await hasher.hashBytes(await syntheticJpeg(160, 120, 100))).pdq);
       expect(await store.has(analysed!.analysis!.renditions!.thumbnail)).toBe(true);
+      // Transferred from the worker: the head alone, not the file's memory it was read into.
+      expect(analysed!.analysis!.head.buffer.byteLength).toBe(ARCHIVE_SNIFF_BYTES);
       const analysis = await pool.analyseStored(stored!.sha256, { extract: true });
       expect(analysis.signals?.pdq).toBe((await hasher.hashBytes(other)).pdq);
       expect(await store.has(analysis.renditions!.thumbnail)).toBe(true);

@@ -147,14 +147,9 @@ export class LocalBlobFiles {
   }
 }
 
+/** Whether a path exists. A missing one is the usual answer (a new blob): no error is made for it. */
 function exists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return false;
-    throw error;
-  }
+  return statSync(path, { throwIfNoEntry: false }) !== undefined;
 }
 
 const fsyncAsync = promisify(fsync);

@@ -24,11 +24,30 @@ const APP14 = 0xee;
 const COM = 0xfe;
 
 export function stripJpegMetadata(input: Uint8Array): StrippedJpeg | null {
+  // A first pass checks the structure and finds whether anything is to go. Nothing (a camera-less JPEG, one stripped
+  // before): the input itself is the answer, with no copy of its bytes made.
+  const checked = copyWithoutMetadata(input, null);
+  if (!checked) return null;
+  if (checked.length === input.length) return { bytes: Buffer.from(input.buffer, input.byteOffset, input.byteLength), width: checked.width, height: checked.height };
+  const out = Buffer.allocUnsafe(checked.length);
+  copyWithoutMetadata(input, out);
+  return { bytes: out, width: checked.width, height: checked.height };
+}
+
+/**
+ * Walks the JPEG's segments, copying those that stay into `out` when given (large enough: a first pass without it
+ * measures). Its length, and the frame's size; null when the file is not one this module accepts.
+ */
+function copyWithoutMetadata(input: Uint8Array, out: Buffer | null): { length: number; width: number; height: number } | null {
   const n = input.length;
   if (n < 4 || input[0] !== 0xff || input[1] !== SOI) return null;
-  const out = Buffer.allocUnsafe(n);
-  out[0] = 0xff;
-  out[1] = SOI;
+  const put = (from: number, to: number, at: number) => out?.set(input.subarray(from, to), at);
+  const marker2 = (marker: number, at: number) => {
+    if (!out) return;
+    out[at] = 0xff;
+    out[at + 1] = marker;
+  };
+  marker2(SOI, 0);
   let o = 2;
   let i = 2;
   let width = 0;
@@ -41,10 +60,10 @@ export function stripJpegMetadata(input: Uint8Array): StrippedJpeg | null {
     if (i >= n) return null;
     const marker = input[i++];
     if (marker === EOI) {
-      out[o++] = 0xff;
-      out[o++] = EOI;
+      marker2(EOI, o);
+      o += 2;
       if (frames !== 1) return null;
-      return { bytes: out.subarray(0, o), width, height };
+      return { length: o, width, height };
     }
     if (marker === SOI || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) return null;
     if (i + 2 > n) return null;
@@ -62,10 +81,9 @@ export function stripJpegMetadata(input: Uint8Array): StrippedJpeg | null {
     }
     const drop = (marker > APP0 && marker <= 0xef && marker !== APP14) || marker === COM;
     if (!drop) {
-      out[o++] = 0xff;
-      out[o++] = marker;
-      out.set(input.subarray(i, segmentEnd), o);
-      o += length;
+      marker2(marker, o);
+      put(i, segmentEnd, o + 2);
+      o += 2 + length;
     }
     i = segmentEnd;
     if (marker === SOS) {
@@ -79,7 +97,7 @@ export function stripJpegMetadata(input: Uint8Array): StrippedJpeg | null {
         if (next !== 0x00 && !(next >= 0xd0 && next <= 0xd7) && next !== 0xff) break;
         i++;
       }
-      out.set(input.subarray(start, i), o);
+      put(start, i, o);
       o += i - start;
     }
   }

@@ -33,7 +33,8 @@ export interface ThumbnailOptions {
   /**
    * With decoded pixels: the image file they came from, when it is a JPEG. If it needs no rotation, is no larger
    * than `losslessPreviewMax`, and a JPEG preview is asked for, the preview is that file with its metadata removed
-   * (jpeg-strip.ts): every original pixel for the viewer, no generation loss, and no encoder run.
+   * (jpeg-strip.ts): every original pixel for the viewer, no generation loss, and no encoder run. With nothing to
+   * strip, the preview is this very memory (not a copy).
    */
   readonly sourceJpeg?: Uint8Array;
   /** Longest side up to which a JPEG's stripped original is its preview (default 2048; previewSize is the floor). */

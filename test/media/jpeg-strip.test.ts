@@ -56,6 +56,19 @@ describe('stripJpegMetadata', () => {
     expect([meta.width, meta.height]).toEqual([256, 256]);
   });
 
+  it('gives a JPEG with nothing to strip back as it is, without copying it; fill bytes and trailing data go', async () => {
+    const plain = await (await picture(96, 64)).jpeg({ quality: 80 }).toBuffer();
+    const same = stripJpegMetadata(plain)!;
+    expect([same.width, same.height]).toEqual([96, 64]);
+    expect(same.bytes.equals(plain)).toBe(true);
+    // The very same memory.
+    expect(same.bytes.buffer === plain.buffer && same.bytes.byteOffset === plain.byteOffset).toBe(true);
+    // Extra 0xff fill bytes before the first marker after SOI, and bytes after EOI: a copy without them.
+    const padded = Buffer.concat([plain.subarray(0, 2), Buffer.from([0xff, 0xff]), plain.subarray(2), Buffer.from('trailer')]);
+    const cleaned = stripJpegMetadata(padded)!;
+    expect(cleaned.bytes.equals(plain)).toBe(true);
+  });
+
   it('refuses what a browser may not show or what is not a whole JPEG', async () => {
     const cmyk = await (await picture(64, 64)).toColourspace('cmyk').jpeg().toBuffer();
     expect(stripJpegMetadata(cmyk)).toBeNull();

@@ -8,7 +8,8 @@ import { encodeGreyPng } from './png-grey.js';
  * Made in typed arrays from pixels already decoded (ingest makes one per image): an area-average reduction straight
  * to grey (Rec. 601 luma, transparency composited over mid grey) onto a grid coarser than the thumbnail, three
  * box-blur passes each way there (a close approximation of a Gaussian of `sigma`), then bilinear interpolation up to
- * the thumbnail's size in its EXIF orientation.
+ * the thumbnail's size in its EXIF orientation. When the image's luminance has already been low-passed and reduced
+ * (ingest: PDQ's 64x64, see `reduced`), that is the grid, and the pixels are not read again.
  */
 export interface ThumbnailSource {
   readonly data: Uint8Array;
@@ -17,6 +18,19 @@ export interface ThumbnailSource {
   readonly channels: 1 | 2 | 3 | 4;
   /** EXIF orientation of the stored pixels, 1..8 (default 1). */
   readonly orientation?: number;
+  /**
+   * The same pixels' Rec. 601 luminance, low-passed and reduced to a grid covering the whole image (PDQ's 64x64
+   * decimation: PdqHasher.lastDecimated). The thumbnail is then blurred from it instead of reducing the pixels.
+   * Ignored for pixels with transparency, whose thumbnail shows them over mid grey (PDQ ignores alpha).
+   */
+  readonly reduced?: ReducedLuma;
+}
+
+/** A luminance grid covering a whole image (row-major, 0..255), already low-passed for its size. */
+export interface ReducedLuma {
+  readonly data: Float32Array;
+  readonly width: number;
+  readonly height: number;
 }
 
 export interface RedactedThumbnail {
@@ -37,16 +51,37 @@ export function redactedThumbnail(source: ThumbnailSource, size: number, blurSig
   const tw = Math.max(1, Math.round(width * scale));
   const th = Math.max(1, Math.round(height * scale));
   const sigma = blurSigma ?? defaultBlurSigma(tw, th);
-  // The blur leaves nothing finer than a few sigma, so it runs on a grid `cell` times coarser than the thumbnail
-  // (at least three grid cells per sigma) and the result is interpolated back up: the same picture, within a grey
-  // level or so of the exact Gaussian (see its test), for a third of the work.
+  const grid = gridOf(source, tw, th, sigma);
+  blur(grid.data, grid.width, grid.height, sigma * grid.perPixelX, sigma * grid.perPixelY);
+  const oriented = upsampleOriented(grid, tw, th, source.orientation ?? 1);
+  return { png: encodeGreyPng(oriented.data, oriented.width, oriented.height, 'smooth'), width: oriented.width, height: oriented.height };
+}
+
+/** The grid the blur runs on, and how many grid cells make one thumbnail pixel along each axis. */
+interface Grid {
+  readonly data: Float32Array;
+  readonly width: number;
+  readonly height: number;
+  readonly perPixelX: number;
+  readonly perPixelY: number;
+}
+
+/**
+ * The blur leaves nothing finer than a few sigma, so it runs on a grid coarser than the thumbnail and the result is
+ * interpolated back up: the same picture, within a grey level or so of the exact Gaussian (see its test). The grid is
+ * the reduction given with the pixels when it is fine enough (at least two cells per sigma each way), or the pixels'
+ * area average on cells of `sigma / 3` thumbnail pixels.
+ */
+function gridOf(source: ThumbnailSource, tw: number, th: number, sigma: number): Grid {
+  const reduced = source.channels === 1 || source.channels === 3 ? source.reduced : undefined;
+  if (reduced && reduced.data.length === reduced.width * reduced.height && reduced.width * sigma >= 2 * tw && reduced.height * sigma >= 2 * th) {
+    // Blurred in place: a copy, so the caller's reduction is left as it was.
+    return { data: reduced.data.slice(), width: reduced.width, height: reduced.height, perPixelX: reduced.width / tw, perPixelY: reduced.height / th };
+  }
   const cell = Math.max(1, Math.floor(sigma / 3));
   const gw = Math.ceil(tw / cell);
   const gh = Math.ceil(th / cell);
-  const grid = reduceToGrey(source, tw, th, cell, gw, gh);
-  blur(grid, gw, gh, sigma / cell);
-  const oriented = upsampleOriented(grid, gw, gh, cell, tw, th, source.orientation ?? 1);
-  return { png: encodeGreyPng(oriented.data, oriented.width, oriented.height, 'smooth'), width: oriented.width, height: oriented.height };
+  return { data: reduceToGrey(source, tw, th, cell, gw, gh), width: gw, height: gh, perPixelX: 1 / cell, perPixelY: 1 / cell };
 }
 
 /**
@@ -118,20 +153,29 @@ function alphaRow(data: Uint8Array, p: number, channels: number, step: number, n
   }
 }
 
-/** Three box passes along rows and along columns, edges extended; widths from the usual box-for-Gaussian rule. */
-function blur(image: Float32Array, width: number, height: number, sigma: number): void {
+/**
+ * Three box passes along rows (for sigmaX) and along columns (for sigmaY), edges extended; widths from the usual
+ * box-for-Gaussian rule.
+ */
+function blur(image: Float32Array, width: number, height: number, sigmaX: number, sigmaY: number): void {
+  const alongX = boxRadii(sigmaX);
+  const alongY = boxRadii(sigmaY);
+  const line = new Float32Array(2 * Math.max(alongX[2], alongY[2]) + Math.max(width, height));
+  for (let pass = 0; pass < 3; pass++) {
+    for (let y = 0; y < height; y++) boxLine(image, y * width, 1, width, alongX[pass], line);
+    for (let x = 0; x < width; x++) boxLine(image, x, width, height, alongY[pass], line);
+  }
+}
+
+/** The radii of three boxes whose succession approximates a Gaussian of `sigma` (the smaller ones first). */
+function boxRadii(sigma: number): [number, number, number] {
   const ideal = Math.sqrt((12 * sigma * sigma) / 3 + 1);
   let lower = Math.floor(ideal);
   if (lower % 2 === 0) lower--;
   const upper = lower + 2;
   const m = Math.round((12 * sigma * sigma - 3 * lower * lower - 12 * lower - 9) / (-4 * lower - 4));
-  const widest = ((upper - 1) >> 1) * 2 + Math.max(width, height);
-  const line = new Float32Array(widest);
-  for (let pass = 0; pass < 3; pass++) {
-    const radius = ((pass < m ? lower : upper) - 1) >> 1;
-    for (let y = 0; y < height; y++) boxLine(image, y * width, 1, width, radius, line);
-    for (let x = 0; x < width; x++) boxLine(image, x, width, height, radius, line);
-  }
+  const radius = (pass: number) => ((pass < m ? lower : upper) - 1) >> 1;
+  return [radius(0), radius(1), radius(2)];
 }
 
 /**
@@ -160,7 +204,8 @@ function boxLine(image: Float32Array, start: number, step: number, n: number, r:
  * The blurred grid interpolated (bilinear, cell centres) up to the tw x th thumbnail and turned to its displayed
  * orientation, as bytes. Each stored pixel (x, y) lands at a displayed index a + b x + c y.
  */
-function upsampleOriented(grid: Float32Array, gw: number, gh: number, cell: number, tw: number, th: number, orientation: number): { data: Uint8Array; width: number; height: number } {
+function upsampleOriented(grid: Grid, tw: number, th: number, orientation: number): { data: Uint8Array; width: number; height: number } {
+  const { data: cells, width: gw, height: gh } = grid;
   const swap = orientation >= 5 && orientation <= 8;
   const width = swap ? th : tw;
   const height = swap ? tw : th;
@@ -171,12 +216,12 @@ function upsampleOriented(grid: Float32Array, gw: number, gh: number, cell: numb
   // Along rows first (gh rows of tw), then each thumbnail row blends two of those.
   const wide = new Float32Array(gh * tw);
   for (let x = 0; x < tw; x++) {
-    const [x0, x1, f] = interpolation(x, cell, gw);
-    for (let r = 0, g = 0, o = x; r < gh; r++, g += gw, o += tw) wide[o] = grid[g + x0] + (grid[g + x1] - grid[g + x0]) * f;
+    const [x0, x1, f] = interpolation(x, grid.perPixelX, gw);
+    for (let r = 0, g = 0, o = x; r < gh; r++, g += gw, o += tw) wide[o] = cells[g + x0] + (cells[g + x1] - cells[g + x0]) * f;
   }
   const data = new Uint8Array(tw * th);
   for (let y = 0; y < th; y++) {
-    const [y0, y1, f] = interpolation(y, cell, gh);
+    const [y0, y1, f] = interpolation(y, grid.perPixelY, gh);
     blendRow(wide, y0 * tw, y1 * tw, f, tw, data, a + c * y, b);
   }
   return { data, width, height };
@@ -190,9 +235,9 @@ function blendRow(rows: Float32Array, top: number, bottom: number, f: number, n:
   }
 }
 
-/** The two grid cells around thumbnail pixel `p` and the weight of the second (edges held). */
-function interpolation(p: number, cell: number, cells: number): [number, number, number] {
-  const u = Math.min(cells - 1, Math.max(0, (p + 0.5) / cell - 0.5));
+/** The two grid cells around thumbnail pixel `p` (`perPixel` cells each) and the weight of the second (edges held). */
+function interpolation(p: number, perPixel: number, cells: number): [number, number, number] {
+  const u = Math.min(cells - 1, Math.max(0, (p + 0.5) * perPixel - 0.5));
   const i = Math.floor(u);
   return [i, Math.min(cells - 1, i + 1), u - i];
 }

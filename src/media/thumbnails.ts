@@ -2,7 +2,7 @@ import sharp, { type Sharp } from 'sharp';
 import { InvalidError } from '../core/errors.js';
 import { stripJpegMetadata } from './jpeg-strip.js';
 import { INGEST_LIMIT_DEFAULTS } from './limits.js';
-import { redactedThumbnail, type ThumbnailSource } from './redacted-thumbnail.js';
+import { redactedThumbnail, type ReducedLuma, type ThumbnailSource } from './redacted-thumbnail.js';
 
 /**
  * The two pictures stored beside every image:
@@ -11,8 +11,9 @@ import { redactedThumbnail, type ThumbnailSource } from './redacted-thumbnail.js
  *  - the unredacted preview for deliberate (audited) viewing: EXIF orientation applied, WebP or JPEG, no metadata
  *    at all (no EXIF, GPS, ICC or XMP survives). A JPEG up to 2048 px that needs no rotation is its own preview,
  *    metadata stripped and pixels untouched; anything else is reduced to at most 1280 px and encoded.
- * Both come from one decode: the image is decoded once, oriented and reduced to preview size, and the thumbnail is
- * made from those pixels.
+ * Both come from one decode. From a file's bytes: the image is decoded once, oriented and reduced to preview size,
+ * and the thumbnail is made from those pixels. From pixels already decoded (ingest's one decode): the thumbnail is
+ * made from them, or from the reduction of them that comes with them (PDQ's 64x64), turned as it is made.
  *
  * Decompression bombs: the pixel count is checked from the header before anything is decoded.
  */
@@ -49,6 +50,8 @@ export interface RawPixels {
   readonly channels: 1 | 2 | 3 | 4;
   /** EXIF orientation of the stored pixels, 1..8 (default 1: as stored). */
   readonly orientation?: number;
+  /** Their luminance already low-passed and reduced (PDQ's 64x64): the redacted thumbnail is made from it. */
+  readonly reduced?: ReducedLuma;
 }
 
 export interface Thumbnails {
@@ -74,11 +77,13 @@ export async function makeThumbnails(input: Uint8Array | RawPixels, options: Thu
   const previewFormat = options.previewFormat ?? 'webp';
   try {
     const losslessMax = Math.max(previewSize, checkSize('losslessPreviewMax', options.losslessPreviewMax ?? 2048));
-    const stripped = input instanceof Uint8Array ? null : losslessPreview(input, options.sourceJpeg, losslessMax, previewFormat);
-    if (stripped) {
-      const raw = input as RawPixels;
-      const thumb = thumbnailOf({ data: raw.data, width: raw.width, height: raw.height, channels: raw.channels }, thumbnailSize, options.blurSigma);
-      return { ...thumb, preview: stripped, previewFormat, width: raw.width, height: raw.height, previewWidth: raw.width, previewHeight: raw.height };
+    const raw = input instanceof Uint8Array ? null : checkRaw(input, maxPixels);
+    // Decoded pixels: the thumbnail is made from them as they are stored (turned as it is made), and from their
+    // reduction when it comes with them, whatever the preview needs.
+    const rawThumb = raw ? thumbnailOf(raw, thumbnailSize, options.blurSigma) : null;
+    const stripped = raw ? losslessPreview(raw, options.sourceJpeg, losslessMax, previewFormat) : null;
+    if (raw && rawThumb && stripped) {
+      return { ...rawThumb, preview: stripped, previewFormat, width: raw.width, height: raw.height, previewWidth: raw.width, previewHeight: raw.height };
     }
     const { pipeline, width, height } = input instanceof Uint8Array ? await fromBytes(input, maxPixels, options) : fromRaw(input, maxPixels);
 
@@ -97,7 +102,7 @@ export async function makeThumbnails(input: Uint8Array | RawPixels, options: Thu
         previewPipeline.flatten({ background: '#ffffff' }).jpeg({ quality: 85, mozjpeg: false, optimiseCoding: false })
       : previewPipeline.webp({ quality: 82 })
     ).toBuffer();
-    const thumb = thumbnailOf({ data, width: info.width, height: info.height, channels: rawInput.raw.channels }, thumbnailSize, options.blurSigma);
+    const thumb = rawThumb ?? thumbnailOf({ data, width: info.width, height: info.height, channels: rawInput.raw.channels }, thumbnailSize, options.blurSigma);
     return { ...thumb, preview, previewFormat, width, height, previewWidth: info.width, previewHeight: info.height };
   } catch (error) {
     if (error instanceof InvalidError) throw error;
@@ -139,7 +144,8 @@ async function fromBytes(bytes: Uint8Array, maxPixels: number, options: Thumbnai
   return { pipeline: open().autoOrient(), width: swap ? storedHeight : storedWidth, height: swap ? storedWidth : storedHeight };
 }
 
-function fromRaw(pixels: RawPixels, maxPixels: number): { pipeline: Sharp; width: number; height: number } {
+/** Refuses decoded pixels whose size is not what they claim, or over the pixel limit. */
+function checkRaw(pixels: RawPixels, maxPixels: number): RawPixels {
   const { width, height, channels } = pixels;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new InvalidError(`cannot make thumbnails: bad pixel size ${width}x${height}`);
@@ -148,6 +154,12 @@ function fromRaw(pixels: RawPixels, maxPixels: number): { pipeline: Sharp; width
   if (pixels.data.length !== width * height * channels) {
     throw new InvalidError(`cannot make thumbnails: ${pixels.data.length} bytes of pixels for ${width}x${height}x${channels}`);
   }
+  return pixels;
+}
+
+/** Checked pixels (checkRaw) as a sharp pipeline that orients them. */
+function fromRaw(pixels: RawPixels, maxPixels: number): { pipeline: Sharp; width: number; height: number } {
+  const { width, height, channels } = pixels;
   const orientation = pixels.orientation ?? 1;
   let pipeline = sharp(pixels.data, { raw: { width, height, channels }, limitInputPixels: maxPixels });
   // EXIF orientations as sharp operations. sharp mirrors before it rotates, whatever the call order: transpose (5)

@@ -7,7 +7,7 @@ import { extractExif, type ExifSummary } from '../media/exif.js';
 import { makeThumbnails } from '../media/thumbnails.js';
 import { CryptoHasher, cryptoDigestsOf } from './crypto/crypto-hashes.js';
 import { computeImageSignals } from './pdq/image-signals.js';
-import { PdqHasher, type PixelBox } from './pdq/pdq-hasher.js';
+import { PDQ_DECIMATED_SIDE, PdqHasher, type PixelBox } from './pdq/pdq-hasher.js';
 
 /**
  * Every signal of one file, computed in the calling thread: size, sniffed type, md5/sha1/sha256 in one pass, and for
@@ -173,10 +173,13 @@ export class FileHasher {
       if (error instanceof InvalidError) return { pdq: null, quality: null, imageError: error.message };
       throw error;
     }
-    const signals = computeImageSignals(this.pdq, image, { dihedral: options.dihedral, letterbox: options.letterbox });
+    const signals = computeImageSignals(this.pdq, image, { dihedral: options.dihedral, letterbox: options.letterbox, keepReduced: exif !== undefined });
     let extracted: Pick<FileSignals, 'exif' | 'renditions'> = {};
     if (exif !== undefined) {
-      const made = await makeThumbnails({ data: image.data, width: image.width, height: image.height, channels: image.channels, orientation: exif?.orientation }, { previewFormat: 'jpeg', sourceJpeg: mime === 'image/jpeg' ? bytes : undefined });
+      // The thumbnail is blurred from PDQ's reduction of the image: its pixels are reduced once.
+      const reduced = signals.reduced ? { data: signals.reduced, width: PDQ_DECIMATED_SIDE, height: PDQ_DECIMATED_SIDE } : undefined;
+      const pixels = { data: image.data, width: image.width, height: image.height, channels: image.channels, orientation: exif?.orientation, reduced };
+      const made = await makeThumbnails(pixels, { previewFormat: 'jpeg', sourceJpeg: mime === 'image/jpeg' ? bytes : undefined });
       const sameAsFile = made.preview.length === bytes.length && Buffer.compare(made.preview, bytes) === 0;
       extracted = { exif, renditions: { thumbnail: made.thumbnail, preview: sameAsFile ? null : made.preview } };
     }

@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { encodeGreyPng } from '../../src/media/png-grey.js';
 import { redactedThumbnail } from '../../src/media/redacted-thumbnail.js';
+import { PdqHasher } from '../../src/signals/pdq/pdq-hasher.js';
 
 async function greyOf(png: Buffer) {
   expect(await sharp(png).metadata()).toMatchObject({ format: 'png', channels: 1, depth: 'uchar' });
@@ -129,6 +130,61 @@ describe('redactedThumbnail', () => {
     }
     expect(sum / (256 * 171)).toBeLessThan(1.5);
     expect(worst).toBeLessThan(5);
+  });
+
+  it('is the same blur when made from PDQ\'s 64x64 reduction of the image, which then stands for the pixels', async () => {
+    const width = 1200;
+    const height = 800;
+    const data = new Uint8Array(width * height);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) data[y * width + x] = ((Math.floor(x / 37) * 53 + Math.floor(y / 29) * 97) % 200) + ((x + y) % 56);
+    }
+    const pdq = new PdqHasher();
+    pdq.hash({ data, width, height, channels: 1 });
+    const grid = pdq.lastDecimated()!;
+    expect(grid).toHaveLength(64 * 64);
+    const reduced = { data: grid, width: 64, height: 64 };
+    const t = redactedThumbnail({ data, width, height, channels: 1, reduced }, 256);
+    expect([t.width, t.height]).toEqual([256, 171]);
+    const ours = await greyOf(t.png);
+    const sigma = 256 / 28;
+    const reference = gaussian(areaAverage(data, width, height, 256, 171), 256, 171, sigma);
+    const margin = Math.ceil(sigma);
+    let sum = 0;
+    let worst = 0;
+    for (let y = 0; y < 171; y++) {
+      for (let x = 0; x < 256; x++) {
+        const d = Math.abs(ours.at(x, y) - reference[y * 256 + x]);
+        sum += d;
+        if (x >= margin && x < 256 - margin && y >= margin && y < 171 - margin) worst = Math.max(worst, d);
+      }
+    }
+    expect(sum / (256 * 171)).toBeLessThan(1.5);
+    expect(worst).toBeLessThan(5);
+    // The pixels are not read: the reduction alone makes the picture (and is left as it was given).
+    const before = grid.slice();
+    const fromGridOnly = redactedThumbnail({ data: new Uint8Array(width * height), width, height, channels: 1, reduced }, 256);
+    expect(fromGridOnly.png.equals(t.png)).toBe(true);
+    expect(grid).toEqual(before);
+  });
+
+  it('turns a thumbnail made from a reduction as the image is displayed, and ignores it for transparent pixels', async () => {
+    const pdq = new PdqHasher();
+    pdq.hash({ data: halves(), width: 400, height: 200, channels: 3 });
+    const reduced = { data: pdq.lastDecimated()!, width: 64, height: 64 };
+    const t = redactedThumbnail({ data: halves(), width: 400, height: 200, channels: 3, orientation: 6, reduced }, 256);
+    expect([t.width, t.height]).toEqual([128, 256]);
+    const g = await greyOf(t.png);
+    // Orientation 6 (turn 90 degrees clockwise): the dark left half of the stored image is now at the top.
+    expect(g.at(64, 10)).toBeLessThan(60);
+    expect(g.at(64, 245)).toBeGreaterThan(190);
+    // With transparency the thumbnail shows the pixels over mid grey, which PDQ's reduction does not know of.
+    pdq.hash({ data: halves(4, 0), width: 400, height: 200, channels: 4 });
+    const clear = await greyOf(redactedThumbnail({ data: halves(4, 0), width: 400, height: 200, channels: 4, reduced: { data: pdq.lastDecimated()!, width: 64, height: 64 } }, 64).png);
+    expect(Math.abs(clear.at(3, 10) - 128)).toBeLessThanOrEqual(1);
+    // An image too small to hash leaves no reduction.
+    pdq.hash({ data: new Uint8Array(4 * 4), width: 4, height: 4, channels: 1 });
+    expect(pdq.lastDecimated()).toBeNull();
   });
 
   it('puts transparent pixels on mid grey', async () => {

@@ -15,6 +15,11 @@ export interface ImageSignals {
     readonly box: PixelBox;
     readonly dihedral?: readonly Uint8Array[];
   };
+  /**
+   * With `keepReduced`: the whole picture's luminance as PDQ reduced it to 64x64 (PdqHasher.lastDecimated); absent
+   * when the image is too small to hash.
+   */
+  readonly reduced?: Float32Array;
 }
 
 export interface ImageSignalOptions {
@@ -23,13 +28,16 @@ export interface ImageSignalOptions {
   /** Look for letterbox bars and hash the content box too (default true). */
   readonly letterbox?: boolean;
   readonly letterboxOptions?: LetterboxOptions;
+  /** Keep the whole picture's 64x64 reduction (`reduced`), for the redacted thumbnail. */
+  readonly keepReduced?: boolean;
 }
 
 /** Computes PDQ (and, as asked, its dihedral variants and the letterbox-trimmed hash) of decoded pixels. */
 export function computeImageSignals(hasher: PdqHasher, image: RawImage, options: ImageSignalOptions = {}): ImageSignals {
   const dihedral = options.dihedral === true;
   const whole = hasher.hash(image, { dihedral });
-  const signals: ImageSignals = { pdq: whole.hash, quality: whole.quality, ...(dihedral ? { dihedral: whole.dihedral } : {}) };
+  const reduced = options.keepReduced ? hasher.lastDecimated() : null;
+  const signals: ImageSignals = { pdq: whole.hash, quality: whole.quality, ...(dihedral ? { dihedral: whole.dihedral } : {}), ...(reduced ? { reduced } : {}) };
   if (options.letterbox === false) return signals;
   const box = detectLetterbox(image, options.letterboxOptions);
   if (!box) return signals;

@@ -48,6 +48,9 @@ export interface PdqHashOptions {
  */
 export type PdqBackend = 'auto' | 'wasm' | 'js';
 
+/** The side of the grid PDQ decimates the filtered luminance to (see lastDecimated). */
+export const PDQ_DECIMATED_SIDE = 64;
+
 /** Images narrower or shorter than this get the all-zero hash and quality 0. */
 export const PDQ_MIN_DIMENSION = 5;
 
@@ -66,7 +69,9 @@ export class PdqHasher {
   private scratch = new Float32Array(0);
   private readonly columnSums: Float32Array;
   private readonly columnBlock: number;
-  private readonly decimated = new Float32Array(64 * 64);
+  private readonly decimated = new Float32Array(PDQ_DECIMATED_SIDE * PDQ_DECIMATED_SIDE);
+  /** Whether `decimated` holds the last hashed image's (false after an image too small to hash). */
+  private decimatedValid = false;
   private readonly columnsSampled = new Int32Array(64);
   private sampledWidth = -1;
   private readonly dctRows = new Float32Array(16 * 64);
@@ -112,6 +117,7 @@ export class PdqHasher {
   hash(image: RawImage, options: PdqHashOptions = {}): PdqHashResult {
     const box = checkImage(image, options.region);
     const { width, height } = box;
+    this.decimatedValid = false;
     if (width < PDQ_MIN_DIMENSION || height < PDQ_MIN_DIMENSION) return zeroResult(options.dihedral === true);
     if (this.wasm) {
       const rowBytes = image.width * image.channels;
@@ -133,10 +139,20 @@ export class PdqHasher {
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 0 || height < 0 || luma.length < width * height) {
       throw new InvalidError(`luminance buffer of ${luma.length} values does not hold a ${width}x${height} image`);
     }
+    this.decimatedValid = false;
     if (width < PDQ_MIN_DIMENSION || height < PDQ_MIN_DIMENSION) return zeroResult(options.dihedral === true);
     this.ensureCapacity(width * height, true);
     this.filter(luma, width, height);
     return this.finish(luma, 0, width, height, options.dihedral === true);
+  }
+
+  /**
+   * A copy of the 64x64 luminance the last hash decimated (row-major, 0..255, the picture or region as stored), or
+   * null when that image was too small to hash. It is the picture low-passed by the two box-filter passes and reduced:
+   * ingest makes the redacted thumbnail from it (media/redacted-thumbnail.ts), so each image is reduced once.
+   */
+  lastDecimated(): Float32Array | null {
+    return this.decimatedValid ? this.decimated.slice() : null;
   }
 
   /** Copies the box's rows into WebAssembly memory, runs luminance and the filter there, then finishes in JS. */
@@ -177,6 +193,7 @@ export class PdqHasher {
    */
   private finish(luma: Float32Array, base: number, width: number, height: number, dihedral: boolean, stride = width): PdqHashResult {
     this.decimate(luma, base, width, height, stride);
+    this.decimatedValid = true;
     const quality = this.quality();
     this.dct64To16();
     const hash = new Uint8Array(HASH256_BYTES);

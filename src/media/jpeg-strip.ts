@@ -42,12 +42,12 @@ function copyWithoutMetadata(input: Uint8Array, out: Buffer | null): { length: n
   const n = input.length;
   if (n < 4 || input[0] !== 0xff || input[1] !== SOI) return null;
   const put = (from: number, to: number, at: number) => out?.set(input.subarray(from, to), at);
-  const marker2 = (marker: number, at: number) => {
+  const putMarker = (marker: number, at: number) => {
     if (!out) return;
     out[at] = 0xff;
     out[at + 1] = marker;
   };
-  marker2(SOI, 0);
+  putMarker(SOI, 0);
   let o = 2;
   let i = 2;
   let width = 0;
@@ -60,7 +60,7 @@ function copyWithoutMetadata(input: Uint8Array, out: Buffer | null): { length: n
     if (i >= n) return null;
     const marker = input[i++];
     if (marker === EOI) {
-      marker2(EOI, o);
+      putMarker(EOI, o);
       o += 2;
       if (frames !== 1) return null;
       return { length: o, width, height };
@@ -81,7 +81,7 @@ function copyWithoutMetadata(input: Uint8Array, out: Buffer | null): { length: n
     }
     const drop = (marker > APP0 && marker <= 0xef && marker !== APP14) || marker === COM;
     if (!drop) {
-      marker2(marker, o);
+      putMarker(marker, o);
       put(i, segmentEnd, o + 2);
       o += 2 + length;
     }

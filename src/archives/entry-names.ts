@@ -1,6 +1,7 @@
 import zlib from 'node:zlib';
 import iconv from 'iconv-lite';
 import type { ArchiveProblemCode, NameEncoding } from './archive-entry.js';
+import { asBuffer } from '../core/bytes.js';
 
 /**
  * Entry names: decoding stored bytes to text (UTF-8, ZIP's CP437 default, the Info-ZIP Unicode Path field) and
@@ -94,7 +95,7 @@ export function displayName(name: string): string {
 }
 
 export function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+  return asBuffer(bytes).toString('hex');
 }
 
 function isAscii(bytes: Uint8Array): boolean {

@@ -7,6 +7,7 @@ import type { InTransaction } from './face-service.js';
 import type { VectorCatalog } from './vector-catalog.js';
 import type { VisionPool } from './vision-pool.js';
 import { bytesVector, type VisionStore } from './vision-store.js';
+import { asBuffer } from '../core/bytes.js';
 
 /**
  * Thresholds chosen by the evaluation (`npm run bench -- connect`, see docs/ARCHITECTURE.md): the scene
@@ -103,7 +104,7 @@ export class SceneService {
       media_b: Math.max(mediaId, otherId),
       candidates: m.candidates,
       inliers: m.inliers,
-      pairs: Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength),
+      pairs: asBuffer(stored),
       width_a: sa.width,
       height_a: sa.height,
       width_b: sb.width,

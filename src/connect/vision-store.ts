@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { databaseId, lockChangeLog } from '../db/change-log.js';
 import { IntegrityError } from '../core/errors.js';
 import type { Db, Dialect, Executor } from '../db/schema.js';
+import { asBuffer } from '../core/bytes.js';
 
 export type VisionKind = 'face' | 'scene';
 
@@ -34,7 +35,7 @@ const BATCH = 500;
 
 /** Float32 vectors as little-endian bytes (the index snapshots make the same little-endian assumption). */
 export function vectorBytes(v: Float32Array): Buffer {
-  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  return asBuffer(v);
 }
 
 export function bytesVector(bytes: Uint8Array): Float32Array {

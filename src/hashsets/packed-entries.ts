@@ -1,5 +1,6 @@
 import type { ExchangeEntry } from '../exchange/entry.js';
 import { ENTRY_COLUMNS, entryValues } from './hash-set-items.js';
+import { asBuffer } from '../core/bytes.js';
 
 /**
  * A batch of exchange entries packed into bytes, so the thread that parses a file can hand a batch to the thread that
@@ -104,7 +105,7 @@ export class PackedEntriesReader {
   private readonly buf: Buffer;
 
   constructor(private readonly batch: PackedEntries) {
-    this.buf = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
+    this.buf = asBuffer(batch.bytes);
   }
 
   get count(): number {

@@ -7,6 +7,7 @@ import { Matches } from '../index/matches.js';
 import { DIHEDRAL_VARIANTS } from '../signals/pdq/dihedral.js';
 import type { IndexCatalog } from './index-catalog.js';
 import type { EntryDescription, ItemSeries, SignalName, SignalStore } from './signal-store.js';
+import { asBuffer } from '../core/bytes.js';
 
 export const DEFAULT_PDQ_RADIUS = 31;
 export const MAX_PDQ_RADIUS = 64;
@@ -166,7 +167,7 @@ export class MatchService {
 }
 
 function toHit(r: RawHit, e: EntryDescription): MatchHit {
-  const hex = Buffer.from(e.hash.buffer, e.hash.byteOffset, e.hash.byteLength).toString('hex');
+  const hex = asBuffer(e.hash).toString('hex');
   return {
     // A PDQ query that hit a video frame reports the frame's signal.
     signal: e.signal === 'vpdq' ? 'vpdq' : r.signal,

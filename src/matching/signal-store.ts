@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { BulkInsert } from '../db/bulk-insert.js';
 import { databaseId, lockChangeLog } from '../db/change-log.js';
 import type { Db, Dialect, Executor, SignalEntriesTable } from '../db/schema.js';
+import { asBuffer } from '../core/bytes.js';
 
 export type SignalName = SignalEntriesTable['signal'];
 
@@ -118,7 +119,7 @@ export class SignalStore {
     let v = 0;
     for (const e of entries) {
       values[v++] = e.signal;
-      values[v++] = Buffer.isBuffer(e.hash) ? e.hash : Buffer.from(e.hash.buffer, e.hash.byteOffset, e.hash.byteLength);
+      values[v++] = Buffer.isBuffer(e.hash) ? e.hash : asBuffer(e.hash);
       values[v++] = e.quality ?? null;
       values[v++] = e.variant ?? 'plain';
       values[v++] = e.mediaId ?? null;

@@ -1,5 +1,6 @@
 import exifr from 'exifr';
 import { jpegMayHoldExif } from './jpeg-frame.js';
+import { asBuffer } from '../core/bytes.js';
 
 /**
  * The EXIF facts an investigator uses to link images to a camera, a place and a time: camera make, model and body
@@ -165,7 +166,7 @@ function text(value: unknown): string | undefined {
     // UNDEFINED-typed fields (some writers store ASCII this way).
     const end = value.indexOf(0);
     const slice = value.subarray(0, Math.min(end < 0 ? value.length : end, MAX_TEXT * 4));
-    return cleanText(Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength).toString('utf8'));
+    return cleanText(asBuffer(slice).toString('utf8'));
   }
   if (Array.isArray(value) && value.length === 1) return text(value[0]);
   return undefined;

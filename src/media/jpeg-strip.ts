@@ -9,6 +9,7 @@
  * re-encodes from decoded pixels instead.
  */
 import { isJpegFrameMarker } from './jpeg-frame.js';
+import { asBuffer } from '../core/bytes.js';
 
 export interface StrippedJpeg {
   readonly bytes: Buffer;
@@ -28,7 +29,7 @@ export function stripJpegMetadata(input: Uint8Array): StrippedJpeg | null {
   // before): the input itself is the answer, with no copy of its bytes made.
   const checked = copyWithoutMetadata(input, null);
   if (!checked) return null;
-  if (checked.length === input.length) return { bytes: Buffer.from(input.buffer, input.byteOffset, input.byteLength), width: checked.width, height: checked.height };
+  if (checked.length === input.length) return { bytes: asBuffer(input), width: checked.width, height: checked.height };
   const out = Buffer.allocUnsafe(checked.length);
   copyWithoutMetadata(input, out);
   return { bytes: out, width: checked.width, height: checked.height };

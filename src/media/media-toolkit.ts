@@ -7,6 +7,7 @@ import type { StoredAnalysis } from '../signals/stored-blobs.js';
 import { analyseVideo } from '../video/video-analysis.js';
 import { VideoHasher } from '../video/video-hasher.js';
 import type { FfmpegBinary } from './ffmpeg-binary.js';
+import { asBuffer } from '../core/bytes.js';
 
 /**
  * The ingest pipeline's media tools on this machine: the hash pool's threads, exifr, sharp, the archive readers, and
@@ -46,7 +47,6 @@ export function createMediaToolkit(options: { pool: () => HashPool; limits: Inge
       const signals = await options.pool().hashBuffer(bytes, { ...ANALYSIS, knownDigests: known }, true);
       const exif = exifFacts(signals.exif);
       const r = signals.renditions;
-      const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const renditions = r ? { thumbnail: asBuffer(r.thumbnail), preview: r.preview ? asBuffer(r.preview) : null } : null;
       return { signals: { ...signals, exif: undefined, renditions: undefined }, exif, renditions };
     },
@@ -66,7 +66,7 @@ const ANALYSIS = { letterbox: true, extract: true } as const;
 /** A worker's analysis of a stored blob as the ingest pipeline takes it. */
 function analysedBlob({ head, signals, renditions }: StoredAnalysis): AnalysedBlob {
   const analysis = signals ? { signals: { ...signals, exif: undefined }, exif: exifFacts(signals.exif), renditions } : null;
-  return { head: Buffer.from(head.buffer, head.byteOffset, head.byteLength), analysis };
+  return { head: asBuffer(head), analysis };
 }
 
 /** The EXIF summary as ingest records it. */

@@ -8,6 +8,7 @@ import { makeThumbnails } from '../media/thumbnails.js';
 import { CryptoHasher, cryptoDigestsOf } from './crypto/crypto-hashes.js';
 import { computeImageSignals } from './pdq/image-signals.js';
 import { PDQ_DECIMATED_SIDE, PdqHasher, type PixelBox } from './pdq/pdq-hasher.js';
+import { asBuffer } from '../core/bytes.js';
 
 /**
  * Every signal of one file, computed in the calling thread: size, sniffed type, md5/sha1/sha256 in one pass, and for
@@ -165,7 +166,7 @@ export class FileHasher {
   ): Promise<Pick<FileSignals, 'pdq' | 'quality' | 'pdqDihedral' | 'trimmed' | 'width' | 'height' | 'imageError' | 'exif' | 'renditions'>> {
     // EXIF first: nothing large is held while it runs, and from the decode on the pixels are used up without waiting
     // on anything (so they die young instead of being promoted, and collected, with the old generation).
-    const exif = options.extract ? await extractExif(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) : undefined;
+    const exif = options.extract ? await extractExif(asBuffer(bytes)) : undefined;
     let image;
     try {
       image = await this.decoder.decode(bytes, { mime });

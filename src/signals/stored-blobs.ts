@@ -4,6 +4,7 @@ import { InvalidError } from '../core/errors.js';
 import type { LocalBlobFiles } from '../storage/local-blob-files.js';
 import { cryptoDigestsOf, type CryptoDigests } from './crypto/crypto-hashes.js';
 import type { FileHasher, FileSignalOptions, FileSignals } from './file-hasher.js';
+import { asBuffer } from '../core/bytes.js';
 
 /**
  * What a hash worker does with a local blob store for ingest, so that neither the bytes nor their renditions pass
@@ -115,6 +116,3 @@ function headOf(bytes: Uint8Array, n: number): Uint8Array {
   return new Uint8Array(bytes.subarray(0, n));
 }
 
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}

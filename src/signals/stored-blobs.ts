@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ARCHIVE_SNIFF_BYTES, sniffArchive } from '../archives/sniff.js';
 import { InvalidError } from '../core/errors.js';
-import type { LocalBlobFiles } from '../storage/local-blob-files.js';
+import type { LocalBlobFiles, PutFile } from '../storage/local-blob-files.js';
 import { cryptoDigestsOf, type CryptoDigests } from './crypto/crypto-hashes.js';
 import type { FileHasher, FileSignalOptions, FileSignals } from './file-hasher.js';
 import { asBuffer } from '../core/bytes.js';
@@ -42,39 +42,57 @@ export interface StoredAnalysis {
 /** How much of a blob's start comes back with its analysis. */
 export const HEAD_BYTES = 64 * 1024;
 
-/** Reads a stored blob (verified against its address) and analyses it: see analyseBlobBytes. */
+/** Reads a stored blob (verified against its address) and analyses it, storing the renditions it makes. */
 export async function analyseStoredBlob(hasher: FileHasher, files: LocalBlobFiles, sha256: string, options: FileSignalOptions): Promise<StoredAnalysis> {
-  return analyseBlobBytes(hasher, files, files.read(sha256), options);
+  const analysed = await analyseBlobBytes(hasher, files.read(sha256), options);
+  return stored(analysed, await files.putAll(renditionsOf(analysed)));
+}
+
+/** An analysis whose renditions are still bytes in memory: stored (renditionsOf) before it is answered (stored). */
+interface Analysed extends Omit<StoredAnalysis, 'renditions'> {
+  readonly renditions: FileSignals['renditions'] | null;
 }
 
 /**
- * A stored blob's plaintext analysed as FileHasher.hashBytes does, with the renditions it made stored. Archives are
- * left alone: their members are what gets analysed.
+ * A blob's plaintext analysed as FileHasher.hashBytes does, its renditions not stored yet. Archives are left alone:
+ * their members are what gets analysed.
  */
-async function analyseBlobBytes(hasher: FileHasher, files: LocalBlobFiles, bytes: Buffer, options: FileSignalOptions): Promise<StoredAnalysis> {
+async function analyseBlobBytes(hasher: FileHasher, bytes: Buffer, options: FileSignalOptions): Promise<Analysed> {
   if (sniffArchive(bytes) !== null) return { head: headOf(bytes, HEAD_BYTES), signals: null, renditions: null };
   const head = headOf(bytes, ARCHIVE_SNIFF_BYTES);
   const { renditions, ...signals } = await hasher.hashBytes(bytes, options);
+  return { head, signals, renditions: renditions ?? null };
+}
+
+/** An analysis's renditions to store, in the order `stored` reads their addresses back: thumbnail, then preview. */
+function renditionsOf(analysed: Analysed): Array<{ bytes: Buffer }> {
+  const { renditions } = analysed;
+  if (!renditions) return [];
+  return [{ bytes: asBuffer(renditions.thumbnail) }, ...(renditions.preview ? [{ bytes: asBuffer(renditions.preview) }] : [])];
+}
+
+/** The analysis as answered, with the addresses its renditions were stored under (from putAll, in renditionsOf's order). */
+function stored(analysed: Analysed, puts: readonly PutFile[]): StoredAnalysis {
+  const { head, signals, renditions } = analysed;
   if (!renditions) return { head, signals, renditions: null };
-  const [thumbnail, preview] = await Promise.all([files.put(asBuffer(renditions.thumbnail)), renditions.preview ? files.put(asBuffer(renditions.preview)) : null]);
-  return { head, signals, renditions: { thumbnail: thumbnail.sha256, preview: preview?.sha256 ?? null } };
+  return { head, signals, renditions: { thumbnail: puts[0].sha256, preview: renditions.preview ? puts[1].sha256 : null } };
 }
 
 /**
  * Reads a local file whole, digests it and stores it (see readLocalFile). With `analyse`, when the store did not hold
- * its bytes before, they are analysed (analyseBlobBytes) from the plaintext in hand while they are made durable: one
- * request instead of two, and the blob is not read back and decrypted. Bytes that were stored already are most
- * likely a known item's (a sighting): not analysed here. An analysis that fails leaves the file stored, without
- * analysis: the caller's job analyses it again and records why it fails.
+ * its bytes before, they are analysed (analyseBlobBytes) from the plaintext in hand, and stored together with the
+ * renditions the analysis made (LocalBlobFiles.putAll: the disk is waited for once): one request instead of two,
+ * and the blob is not read back and decrypted. Bytes that were stored already are most likely a known item's (a
+ * sighting): not analysed here. An analysis that fails leaves the file stored, without analysis: the caller's job
+ * analyses it again and records why it fails.
  */
 export async function storeLocalFile(files: LocalBlobFiles, path: string, maxBytes: number, analyse?: { readonly hasher: FileHasher; readonly options: FileSignalOptions }): Promise<StoredAndAnalysed | null> {
   const read = readLocalFile(path, maxBytes);
   if (!read) return null;
   const { bytes, digests } = read;
-  const analysing = analyse && !files.has(digests.sha256) ? analyseBlobBytes(analyse.hasher, files, bytes, { ...analyse.options, knownDigests: digests }).catch(() => undefined) : undefined;
-  // Both settle before this answers: no rendition is still being written when the caller records the file.
-  const [{ created }, analysis] = await Promise.all([files.put(bytes, digests.sha256).finally(() => analysing), analysing]);
-  return { ...digests, created, ...(analysis ? { analysis } : {}) };
+  const analysed = analyse && !files.has(digests.sha256) ? await analyseBlobBytes(analyse.hasher, bytes, { ...analyse.options, knownDigests: digests }).catch(() => undefined) : undefined;
+  const [{ created }, ...renditions] = await files.putAll([{ bytes, sha256: digests.sha256 }, ...(analysed ? renditionsOf(analysed) : [])]);
+  return { ...digests, created, ...(analysed ? { analysis: stored(analysed, renditions) } : {}) };
 }
 
 /**

@@ -73,8 +73,11 @@ class EnvelopeSealer {
       throw new RangeError(`segmentSizeLog2 must be an integer in ${MIN_SEGMENT_SIZE_LOG2}..${MAX_SEGMENT_SIZE_LOG2}`);
     }
     this.segmentSize = 2 ** log2;
-    this.dataKey = randomBytes(DATA_KEY_BYTES);
-    this.noncePrefix = randomBytes(NONCE_PREFIX_BYTES);
+    // One draw from the generator for the three random values (each draw costs a fork check, a system call).
+    const random = randomBytes(DATA_KEY_BYTES + NONCE_PREFIX_BYTES + WRAP_NONCE_BYTES);
+    this.dataKey = random.subarray(0, DATA_KEY_BYTES);
+    this.noncePrefix = random.subarray(DATA_KEY_BYTES, DATA_KEY_BYTES + NONCE_PREFIX_BYTES);
+    const wrapNonce = random.subarray(DATA_KEY_BYTES + NONCE_PREFIX_BYTES);
     const master = keyring.current;
     const header = Buffer.alloc(HEADER_BYTES);
     ENVELOPE_MAGIC.copy(header, 0);
@@ -82,7 +85,6 @@ class EnvelopeSealer {
     header[OFFSET_SEGMENT_LOG2] = log2;
     Buffer.from(master.id, 'hex').copy(header, OFFSET_KEY_ID);
     this.noncePrefix.copy(header, OFFSET_NONCE_PREFIX);
-    const wrapNonce = randomBytes(WRAP_NONCE_BYTES);
     wrapNonce.copy(header, OFFSET_WRAP_NONCE);
     const wrap = createCipheriv('aes-256-gcm', master.key, wrapNonce);
     wrap.setAAD(header.subarray(0, OFFSET_WRAP_NONCE));

@@ -14,8 +14,15 @@ import { errnoCode } from './fs-util.js';
  */
 const TEMP_NAME = /^put-(\d+)-[0-9a-f]{16}-([0-9a-f]{8})\.tmp$/;
 
+let fingerprint: string | undefined;
+
+/**
+ * This host's fingerprint, worked out once per thread (os.hostname is a system call, and every put names a file). A
+ * host renamed while running names files by its old name: a later start then tells its leftovers by age alone.
+ */
 function hostFingerprint(): string {
-  return createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+  fingerprint ??= createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+  return fingerprint;
 }
 
 export function tempFileName(): string {

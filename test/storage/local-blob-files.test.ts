@@ -49,6 +49,37 @@ describe('LocalBlobFiles: a local store read and written by a worker thread', ()
     expect((await store.getBuffer(empty.sha256)).length).toBe(0);
   });
 
+  it('stores several blobs at once, in order, each once: the same bytes twice, and bytes stored before', async () => {
+    const store = await openStore();
+    const files = new LocalBlobFiles(store.localAccess());
+    const [a, b, before] = [randomBytes(150_000), randomBytes(3000), randomBytes(500)];
+    await files.put(before);
+    const puts = await files.putAll([{ bytes: a, sha256: sha256Of(a) }, { bytes: b }, { bytes: before }, { bytes: b }]);
+    expect(puts).toEqual([
+      { sha256: sha256Of(a), size: a.length, created: true },
+      { sha256: sha256Of(b), size: b.length, created: true },
+      { sha256: sha256Of(before), size: before.length, created: false },
+      { sha256: sha256Of(b), size: b.length, created: false },
+    ]);
+    expect((await store.getBuffer(sha256Of(a))).equals(a)).toBe(true);
+    expect(files.read(sha256Of(b)).equals(b)).toBe(true);
+    expect(await files.putAll([])).toEqual([]);
+    expect(await readdir(join(store.root, 'tmp'))).toEqual([]);
+  });
+
+  it('fails the whole call when a blob cannot be written, and leaves no temporary file', async () => {
+    const store = await openStore();
+    const files = new LocalBlobFiles(store.localAccess());
+    const a = randomBytes(1000);
+    // A directory where the blob's shard directory must be made: the link cannot be made.
+    const blocked = randomBytes(1000);
+    await writeFile(join(store.root, sha256Of(blocked).slice(0, 2)), 'not a directory');
+    await expect(files.putAll([{ bytes: a }, { bytes: blocked }])).rejects.toThrow();
+    expect(await readdir(join(store.root, 'tmp'))).toEqual([]);
+    // The failure came before anything was published (the blocked address cannot even be looked at).
+    expect(files.has(sha256Of(a))).toBe(false);
+  });
+
   it('reads blobs sealed under an earlier master key, and seals under the current one', async () => {
     const old = generateMasterKey();
     const before = await openStore(createKeyring(old));

@@ -78,10 +78,10 @@ export interface LocalIntake {
  * How many files the folder door takes in at once (`ariadne ingest`, the ingest benchmark): enough for every hash
  * worker to hold its two tasks while as many files again wait for their commit group (INTAKE_COMMIT_WINDOW_MS), so
  * that no worker waits for work (with a fixed four, a 2-core machine's workers sat idle 7 % of the time, and a
- * 16-core machine's most of it; with 2 per worker and commit groups, 9 %).
+ * 16-core machine's most of it; with 2 per worker + 2 and commit groups, 9 %).
  */
 export function localIntakeConcurrency(hashThreads: number): number {
-  return 4 * hashThreads + 2;
+  return 4 * hashThreads + 4;
 }
 
 /** A file's bytes as stored at intake, with the analysis made as they were stored when there is one. */
@@ -106,7 +106,7 @@ const TEXT_LIMIT = 2000;
  * file's hashing, and a commit costs several files' writes (the log pages of every table and index a file touches,
  * and an fsync), so a folder or an upload of many files commits a fraction as often.
  */
-const INTAKE_COMMIT_WINDOW_MS = 30;
+const INTAKE_COMMIT_WINDOW_MS = 50;
 const INTAKE_COMMIT_MAX_FILES = 32;
 /** How long after its last file an intake still counts as under way (the gap between a door's files). */
 const TAKING_IN_GRACE_MS = 3000;

@@ -291,7 +291,8 @@ export class SubmissionService {
 
   /**
    * Runs an added file's writes in the intake's commit group: files whose bytes are in at about the same moment are
-   * recorded in one transaction, each in its own savepoint (CommitGroup).
+   * recorded in one transaction; when one of them fails, each is recorded again in a transaction of its own, so a
+   * file's failure stays its own (CommitGroup).
    */
   private async record<T>(ctx: RequestContext, fn: (ctx: TxContext) => Promise<T>): Promise<T> {
     this.recording++;

@@ -101,10 +101,9 @@ export interface FileOrigin {
 
 const TEXT_LIMIT = 2000;
 /**
- * Added files recorded together (CommitGroup): a file waits at most this long for others still being stored to join
- * its transaction, and no more than this many share one. A lone file is recorded at once. The wait is short beside a
- * file's hashing, and a commit costs several files' writes (the log pages of every table and index a file touches,
- * and an fsync), so a folder or an upload of many files commits a fraction as often.
+ * Added files recorded together (CommitGroup): a file waits at most this long for others being stored to join its
+ * transaction, at most this many per transaction, a lone file not at all. A commit costs several files' writes (the
+ * log pages of every table and index a file touches, and an fsync); the wait is short beside a file's hashing.
  */
 const INTAKE_COMMIT_WINDOW_MS = 50;
 const INTAKE_COMMIT_MAX_FILES = 32;
@@ -290,9 +289,8 @@ export class SubmissionService {
   }
 
   /**
-   * Runs an added file's writes in the intake's commit group: files whose bytes are in at about the same moment are
-   * recorded in one transaction; when one of them fails, each is recorded again in a transaction of its own, so a
-   * file's failure stays its own (CommitGroup).
+   * Runs an added file's writes in the intake's commit group: files whose bytes are in at about the same moment share
+   * one transaction; when one fails, each is recorded again on its own, so a file's failure stays its own.
    */
   private async record<T>(ctx: RequestContext, fn: (ctx: TxContext) => Promise<T>): Promise<T> {
     this.recording++;

@@ -75,10 +75,9 @@ export interface LocalIntake {
 }
 
 /**
- * How many files the folder door takes in at once (`ariadne ingest`, the ingest benchmark): enough for every hash
- * worker to hold its two tasks while as many files again wait for their commit group (INTAKE_COMMIT_WINDOW_MS), so
- * that no worker waits for work (with a fixed four, a 2-core machine's workers sat idle 7 % of the time, and a
- * 16-core machine's most of it; with 2 per worker + 2 and commit groups, 9 %).
+ * How many files the folder door takes in at once (`ariadne ingest`, the ingest benchmark): every hash worker holds
+ * two tasks while as many files again wait for their commit group, so no worker waits for work (a fixed four left a
+ * 2-core machine's workers idle 7 % of the time, a 16-core machine's most of it; 2 per worker + 2 with groups, 9 %).
  */
 export function localIntakeConcurrency(hashThreads: number): number {
   return 4 * hashThreads + 4;

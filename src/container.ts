@@ -196,6 +196,8 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
         }
       : {};
     const submissions = new SubmissionService(database.db, blobStore, queue, access.audit, access.policy, localIntake);
+    // Files waiting for their commit group are committed before the database closes.
+    opened.push(() => submissions.close());
     const viewer = new MediaViewService(database.db, blobStore, access.policy, access.audit);
     const reports = new ReportService(database.db, submissions, catalog, matching, videoMatching);
     jobHandlers.register(

@@ -13,7 +13,7 @@ import type { Db, Tx } from './schema.js';
  *
  * Each unit's promise settles once the transaction holding it has committed (and is durable, as any commit), in the
  * order the units came. A group is committed when `maxUnits` are waiting, when `windowMs` has passed since its first
- * unit came, or at once when `othersUnderWay()` says no other unit can be coming (a lone writer never waits).
+ * unit came, or at once when `underWay()` says no other unit can be coming (a lone writer never waits).
  */
 export interface CommitGroupOptions {
   /** The longest a unit waits for others to join its group. */
@@ -21,10 +21,10 @@ export interface CommitGroupOptions {
   /** A group this large is committed at once. */
   readonly maxUnits: number;
   /**
-   * How many units may still join: work under way that has not yet reached `run`. Zero commits what is waiting
-   * without waiting for the window.
+   * How much work that ends in a unit is under way, counting the units already given to `run` and not yet settled:
+   * when that is all of it, no other unit can come, and what is waiting commits without waiting for the window.
    */
-  readonly othersUnderWay: () => number;
+  readonly underWay: () => number;
 }
 
 interface Unit {
@@ -35,6 +35,8 @@ interface Unit {
 
 export class CommitGroup {
   private waiting: Unit[] = [];
+  /** Units given to `run` and not yet settled. */
+  private unsettled = 0;
   private timer: NodeJS.Timeout | undefined;
   private committing: Promise<void> = Promise.resolve();
 
@@ -47,10 +49,14 @@ export class CommitGroup {
 
   /** Runs `fn` in the next group's transaction; settles once that transaction has committed (see the class). */
   run<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
+    this.unsettled++;
+    const settled = new Promise<T>((resolve, reject) => {
       this.waiting.push({ fn, resolve: resolve as (value: unknown) => void, reject });
-      if (this.waiting.length >= this.options.maxUnits || this.options.othersUnderWay() <= 0) this.commitWaiting();
+      if (this.waiting.length >= this.options.maxUnits || this.options.underWay() <= this.unsettled) this.commitWaiting();
       else this.timer ??= setTimeout(() => this.commitWaiting(), this.options.windowMs);
+    });
+    return settled.finally(() => {
+      this.unsettled--;
     });
   }
 

@@ -116,8 +116,6 @@ const TAKING_IN_GRACE_MS = 3000;
  */
 export class SubmissionService {
   private adding = 0;
-  /** Files of `adding` waiting in the commit group. */
-  private recording = 0;
   private lastAdded = 0;
   private readonly recorder: CommitGroup;
 
@@ -129,7 +127,7 @@ export class SubmissionService {
     private readonly policy: AccessPolicy,
     private readonly local: LocalIntake = {},
   ) {
-    this.recorder = new CommitGroup(db, { windowMs: INTAKE_COMMIT_WINDOW_MS, maxUnits: INTAKE_COMMIT_MAX_FILES, othersUnderWay: () => this.adding - this.recording });
+    this.recorder = new CommitGroup(db, { windowMs: INTAKE_COMMIT_WINDOW_MS, maxUnits: INTAKE_COMMIT_MAX_FILES, underWay: () => this.adding });
   }
 
   async create(ctx: RequestContext, input: NewSubmission): Promise<Submission> {
@@ -291,13 +289,13 @@ export class SubmissionService {
    * Runs an added file's writes in the intake's commit group: files whose bytes are in at about the same moment share
    * one transaction; when one fails, each is recorded again on its own, so a file's failure stays its own.
    */
-  private async record<T>(ctx: RequestContext, fn: (ctx: TxContext) => Promise<T>): Promise<T> {
-    this.recording++;
-    try {
-      return await this.recorder.run((tx) => fn({ ...ctx, tx }));
-    } finally {
-      this.recording--;
-    }
+  private record<T>(ctx: RequestContext, fn: (ctx: TxContext) => Promise<T>): Promise<T> {
+    return this.recorder.run((tx) => fn({ ...ctx, tx }));
+  }
+
+  /** Commits the files waiting in the commit group (before the database closes). */
+  close(): Promise<void> {
+    return this.recorder.flush();
   }
 
   /** Records a file that could not be taken in at all (a refused archive entry, a symlink), with the reason. */

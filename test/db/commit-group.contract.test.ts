@@ -33,7 +33,7 @@ for (const adapter of databaseAdapters()) {
     });
 
     it('runs the units that wait together in one transaction, in order, and answers each once it is committed', async () => {
-      const group = new CommitGroup(database.db, { windowMs: 20, maxUnits: 10, othersUnderWay: () => 5 });
+      const group = new CommitGroup(database.db, { windowMs: 20, maxUnits: 10, underWay: () => 5 });
       const seen: Tx[] = [];
       const ids = await Promise.all(['a', 'b', 'c'].map((name) => group.run(addSet(name, seen))));
       expect(seen).toHaveLength(3);
@@ -43,9 +43,9 @@ for (const adapter of databaseAdapters()) {
     });
 
     it('commits at once when no other unit can come, or when the group is full, without waiting for the window', async () => {
-      let underWay = 0;
-      const group = new CommitGroup(database.db, { windowMs: 60_000, maxUnits: 2, othersUnderWay: () => underWay });
-      // A lone unit: nothing else under way.
+      let underWay = 1; // the lone unit itself
+      const group = new CommitGroup(database.db, { windowMs: 60_000, maxUnits: 2, underWay: () => underWay });
+      // A lone unit: nothing else under way but itself.
       expect(await group.run(addSet('alone'))).toBeGreaterThan(0);
       // Others under way, but the group fills up.
       underWay = 10;
@@ -56,7 +56,7 @@ for (const adapter of databaseAdapters()) {
     });
 
     it("keeps a failing unit's failure its own: the others are committed, its writes are not", async () => {
-      const group = new CommitGroup(database.db, { windowMs: 20, maxUnits: 10, othersUnderWay: () => 5 });
+      const group = new CommitGroup(database.db, { windowMs: 20, maxUnits: 10, underWay: () => 5 });
       const failing = async (tx: Tx) => {
         await addSet('half-done')(tx);
         throw new Error('this unit fails');
@@ -69,7 +69,7 @@ for (const adapter of databaseAdapters()) {
     });
 
     it('fails alone a unit whose write the database refuses, also when it conflicts with a unit of its own group', async () => {
-      const group = new CommitGroup(database.db, { windowMs: 20, maxUnits: 10, othersUnderWay: () => 5 });
+      const group = new CommitGroup(database.db, { windowMs: 20, maxUnits: 10, underWay: () => 5 });
       // Hash set names are unique: the second unit's insert fails, after the first's in the same transaction.
       const results = await Promise.allSettled([group.run(addSet('twice')), group.run(addSet('twice'))]);
       expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
@@ -77,7 +77,7 @@ for (const adapter of databaseAdapters()) {
     });
 
     it('commits what is waiting when flushed', async () => {
-      const group = new CommitGroup(database.db, { windowMs: 60_000, maxUnits: 10, othersUnderWay: () => 5 });
+      const group = new CommitGroup(database.db, { windowMs: 60_000, maxUnits: 10, underWay: () => 5 });
       const pending = group.run(addSet('flushed'));
       await group.flush();
       expect(await pending).toBeGreaterThan(0);
@@ -85,8 +85,8 @@ for (const adapter of databaseAdapters()) {
     });
 
     it('refuses a window or size that cannot work', () => {
-      expect(() => new CommitGroup(database.db, { windowMs: -1, maxUnits: 1, othersUnderWay: () => 0 })).toThrow(RangeError);
-      expect(() => new CommitGroup(database.db, { windowMs: 10, maxUnits: 0, othersUnderWay: () => 0 })).toThrow(RangeError);
+      expect(() => new CommitGroup(database.db, { windowMs: -1, maxUnits: 1, underWay: () => 0 })).toThrow(RangeError);
+      expect(() => new CommitGroup(database.db, { windowMs: 10, maxUnits: 0, underWay: () => 0 })).toThrow(RangeError);
     });
   });
 }

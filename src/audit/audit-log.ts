@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { IntegrityError, InvalidError } from '../core/errors.js';
 import { actorName, type Actor, type TxContext } from '../auth/actor.js';
 import { AUDIT_GENESIS_HASH } from '../db/migrations/0002-auth-audit.js';
+import { QueryTemplate } from '../db/query-template.js';
 import type { AuditLogTable, Db, Executor } from '../db/schema.js';
 
 /** What a caller records; the log adds the sequence number, time, previous hash and hash. */
@@ -69,6 +70,26 @@ const HASH_VERSION = 1;
 const VERIFY_PAGE = 1000;
 
 /**
+ * Appending is on the path of every change (every ingested file): its statements are compiled once (QueryTemplate).
+ * Entries go in with one statement for up to MAX_ROWS_COMPILED of them (values flat, row after row).
+ */
+const MOVE_HEAD = new QueryTemplate((db, v: { count: number }) =>
+  db
+    .updateTable('audit_head')
+    .set((eb) => ({ seq: eb('seq', '+', v.count) }))
+    .where('id', '=', 1)
+    .returning(['seq', 'hash']),
+);
+const SET_HEAD_HASH = new QueryTemplate((db, v: { hash: string }) => db.updateTable('audit_head').set({ hash: v.hash }).where('id', '=', 1));
+const COLUMNS = ['seq', 'at', 'actor_id', 'actor_name', 'actor_country', 'action', 'object_type', 'object_id', 'object_country', 'address', 'request_id', 'details', 'prev_hash', 'hash'] as const satisfies ReadonlyArray<keyof AuditLogTable>;
+const MAX_ROWS_COMPILED = 4;
+const INSERT_ROWS = Array.from({ length: MAX_ROWS_COMPILED }, (_, n) =>
+  new QueryTemplate((db, v: unknown[]) =>
+    db.insertInto('audit_log').values(Array.from({ length: n + 1 }, (_, r) => Object.fromEntries(COLUMNS.map((c, i) => [c, v[r * COLUMNS.length + i]])) as unknown as AuditLogTable)),
+  ),
+);
+
+/**
  * The append-only, hash-chained audit trail. Each entry's hash covers its own fields and the previous entry's hash,
  * so an edited, removed or reordered entry breaks the chain at that point; the head row (last seq and hash) catches
  * removal of the newest entries. Appending always happens inside the caller's transaction, so an entry exists
@@ -101,12 +122,7 @@ export class AuditLog {
     for (const input of inputs) {
       if (!ACTION.test(input.action) || input.action.length > 64) throw new InvalidError(`invalid audit action "${input.action}"`);
     }
-    const head = await tx
-      .updateTable('audit_head')
-      .set((eb) => ({ seq: eb('seq', '+', inputs.length) }))
-      .where('id', '=', 1)
-      .returning(['seq', 'hash'])
-      .executeTakeFirst();
+    const head = await MOVE_HEAD.executeTakeFirst(tx, { count: inputs.length });
     if (!head) throw new IntegrityError('the audit chain head is missing');
     const rows: AuditLogTable[] = [];
     let prevHash = head.hash;
@@ -133,8 +149,8 @@ export class AuditLog {
       prevHash = row.hash;
       rows.push(row);
     }
-    await tx.insertInto('audit_log').values(rows).execute();
-    await tx.updateTable('audit_head').set({ hash: prevHash }).where('id', '=', 1).execute();
+    await insertRows(tx, rows);
+    await SET_HEAD_HASH.run(tx, { hash: prevHash });
     return rows.map(toEntry);
   }
 
@@ -273,6 +289,18 @@ function toEntry(row: AuditLogTable): AuditEntry {
     prevHash: row.prev_hash,
     hash: row.hash,
   };
+}
+
+/** Entries into the log: a compiled statement for up to MAX_ROWS_COMPILED of them, built for more. */
+async function insertRows(tx: Executor, rows: readonly AuditLogTable[]): Promise<void> {
+  if (rows.length > MAX_ROWS_COMPILED) {
+    await tx.insertInto('audit_log').values(rows).execute();
+    return;
+  }
+  const flat = new Array<unknown>(rows.length * COLUMNS.length);
+  let at = 0;
+  for (const row of rows) for (const c of COLUMNS) flat[at++] = row[c];
+  await INSERT_ROWS[rows.length - 1].run(tx, flat);
 }
 
 function clip(value: string, max: number): string {

@@ -17,6 +17,7 @@ import type { FileSignals } from '../signals/file-hasher.js';
 import { analysableWhereStored, probeBlob, type BlobProbe } from './blob-probe.js';
 import { hex, insertItem, type ItemFacts } from './item-rows.js';
 import type { AnalysedBlob, MediaTools, StoredImageAnalysis } from './media-tools.js';
+import { ITEM_BY_SHA256, SETTLE_FILE } from './intake-statements.js';
 import { archiveMemberPath } from './paths.js';
 import { completeIfDone, type SubmissionService, type SubmittedFile } from './submission-service.js';
 
@@ -68,7 +69,7 @@ export function ingestFileJob(deps: IngestFileJobDeps) {
 
     try {
       // A second seizure of stored bytes: a sighting, nothing else to compute.
-      const known = await deps.db.selectFrom('media_items').select(['id', 'mime']).where('sha256', '=', file.blob_sha256).executeTakeFirst();
+      const known = await ITEM_BY_SHA256.executeTakeFirst(deps.db, { sha256: file.blob_sha256 });
       if (known) return finish(deps, file, { mediaId: Number(known.id), mime: known.mime });
 
       const blob = await probeBlob(deps.tools, deps.blobs, file, maxImageBytes(deps));
@@ -153,7 +154,7 @@ async function imageResult(deps: IngestFileJobDeps, file: FileRow, { signals, ex
  */
 export async function resultAtIntake(deps: IngestFileJobDeps, file: FileRow, analysed: AnalysedBlob | null = null): Promise<Result | null> {
   if (!file.blob_sha256) return null;
-  const known = await deps.db.selectFrom('media_items').select(['id', 'mime']).where('sha256', '=', file.blob_sha256).executeTakeFirst();
+  const known = await ITEM_BY_SHA256.executeTakeFirst(deps.db, { sha256: file.blob_sha256 });
   if (known) return { mediaId: Number(known.id), mime: known.mime };
   if (!analysableWhereStored(deps.tools, file, maxImageBytes(deps))) return null;
   const { head, analysis } = analysed ?? (await deps.tools.analyseStored!(file.blob_sha256, { md5: file.md5!, sha1: file.sha1!, sha256: file.blob_sha256 }));
@@ -254,11 +255,7 @@ export async function commitResult(deps: IngestFileJobDeps, tx: Tx, file: FileRo
   if (mediaId === null && result.item) {
     ({ mediaId, created } = await insertItem(deps.signals, ctx, file, result.mime ?? 'application/octet-stream', result.item, submission.country_code));
   }
-  await tx
-    .updateTable('submission_files')
-    .set({ status: result.error ? 'error' : 'done', error: result.error ?? null, media_id: mediaId, mime: result.mime ?? null, processed_at: ctx.now })
-    .where('id', '=', file.id)
-    .execute();
+  await SETTLE_FILE.run(tx, { id: file.id, status: result.error ? 'error' : 'done', error: result.error ?? null, media_id: mediaId, mime: result.mime ?? null, processed_at: ctx.now });
   await deps.audit.appendAll(tx, [
     ...(intake?.entries ?? []),
     {

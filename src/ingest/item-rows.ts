@@ -1,4 +1,6 @@
 import type { TxContext } from '../auth/actor.js';
+import { QueryTemplate } from '../db/query-template.js';
+import type { MediaItemsTable } from '../db/schema.js';
 import type { NewSignalEntry, SignalStore } from '../matching/signal-store.js';
 import type { VideoFacts } from '../video/video-analysis.js';
 import type { ExifFacts } from './media-tools.js';
@@ -22,6 +24,37 @@ export interface ItemFacts {
   readonly preview?: string;
 }
 
+/** A new item's row, unless its bytes are an item already (nothing then); compiled once (QueryTemplate). */
+type NewItemRow = Omit<MediaItemsTable, 'id'>;
+const INSERT_ITEM = new QueryTemplate((db, v: NewItemRow) =>
+  db
+    .insertInto('media_items')
+    .values({
+      sha256: v.sha256,
+      sha1: v.sha1,
+      md5: v.md5,
+      size: v.size,
+      mime: v.mime,
+      kind: v.kind,
+      width: v.width,
+      height: v.height,
+      created_at: v.created_at,
+      first_seen_at: v.first_seen_at,
+      first_country: v.first_country,
+      thumbnail_sha256: v.thumbnail_sha256,
+      preview_sha256: v.preview_sha256,
+      exif: v.exif,
+      camera_make: v.camera_make,
+      camera_model: v.camera_model,
+      camera_serial: v.camera_serial,
+      gps_lat: v.gps_lat,
+      gps_lon: v.gps_lon,
+      taken_at: v.taken_at,
+    })
+    .onConflict((oc) => oc.column('sha256').doNothing())
+    .returning('id'),
+);
+
 /**
  * The rows of a new media item, written in the transaction that records the file it came from: the item (with its
  * EXIF facts in columns for the connections views), its signal entries (the analysis' and the file's exact digests)
@@ -30,9 +63,7 @@ export interface ItemFacts {
  */
 export async function insertItem(signals: SignalStore, ctx: TxContext, file: SubmittedFile, mime: string, item: ItemFacts, country: string | null): Promise<{ mediaId: number; created: boolean }> {
   const exif = item.exif;
-  const inserted = await ctx.tx
-    .insertInto('media_items')
-    .values({
+  const inserted = await INSERT_ITEM.executeTakeFirst(ctx.tx, {
       sha256: file.blob_sha256!,
       sha1: file.sha1 ?? '',
       md5: file.md5 ?? '',
@@ -53,10 +84,7 @@ export async function insertItem(signals: SignalStore, ctx: TxContext, file: Sub
       gps_lat: num(exif?.latitude),
       gps_lon: num(exif?.longitude),
       taken_at: str(exif?.takenAt),
-    })
-    .onConflict((oc) => oc.column('sha256').doNothing())
-    .returning('id')
-    .executeTakeFirst();
+    });
   if (!inserted) {
     // Another worker stored the same bytes a moment ago: this file is a sighting of that item.
     const row = await ctx.tx.selectFrom('media_items').select('id').where('sha256', '=', file.blob_sha256!).executeTakeFirstOrThrow();

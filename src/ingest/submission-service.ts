@@ -11,6 +11,7 @@ import type { JobQueue } from '../jobs/job-queue.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { IntakeRecord } from './ingest-file-job.js';
 import type { AnalysedBlob, LocallyStored } from './media-tools.js';
+import { ANY_PENDING, FILE_AT_PATH, INSERT_FILE, LOCK_SEALED, SUBMISSION_BY_ID } from './intake-statements.js';
 import { normaliseSubmittedPath } from './paths.js';
 import { storeStream, type StoredBytes } from './store-stream.js';
 
@@ -160,7 +161,7 @@ export class SubmissionService {
 
   /** The submission, when the caller may see it (its submitter, its agency, global admins); NotFound otherwise. */
   async get(ctx: RequestContext, id: number, executor: Executor = this.db): Promise<Submission> {
-    const row = await executor.selectFrom('submissions').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await SUBMISSION_BY_ID.executeTakeFirst(executor, { id });
     if (!row || !this.canSee(ctx, row)) throw new NotFoundError('no such submission');
     return toSubmission(row);
   }
@@ -233,7 +234,7 @@ export class SubmissionService {
       discard();
       throw new ConflictError(`submission ${submissionId} is ${submission.status}: no more files can be added`);
     }
-    const existing = await this.db.selectFrom('submission_files').select(['id', 'blob_sha256']).where('submission_id', '=', submissionId).where('path', '=', path).executeTakeFirst();
+    const existing = await FILE_AT_PATH.executeTakeFirst(this.db, { submissionId, path });
     if (existing) {
       discard();
       return { fileId: Number(existing.id), path, sha256: existing.blob_sha256, added: false };
@@ -243,26 +244,21 @@ export class SubmissionService {
     // A file whose outcome cannot be worked out here (a worker failed) is left to the job, which retries and records.
     const prepared = settle ? await settle.prepare(file, stored.analysed ?? null).catch(() => null) : null;
     return this.record(ctx, async (tx) => {
-      const inserted = await tx.tx
-        .insertInto('submission_files')
-        .values({
-          submission_id: submissionId,
-          path,
-          parent_file_id: origin.parentFileId ?? null,
-          depth: origin.depth ?? 0,
-          size: stored.size,
-          mtime: origin.mtime ?? null,
-          blob_sha256: stored.sha256,
-          md5: stored.md5,
-          sha1: stored.sha1,
-          status: 'pending',
-          created_at: tx.now,
-        })
-        .onConflict((oc) => oc.columns(['submission_id', 'path']).doNothing())
-        .returning('id')
-        .executeTakeFirst();
+      const inserted = await INSERT_FILE.executeTakeFirst(tx.tx, {
+        submission_id: submissionId,
+        path,
+        parent_file_id: origin.parentFileId ?? null,
+        depth: origin.depth ?? 0,
+        size: stored.size,
+        mtime: origin.mtime ?? null,
+        blob_sha256: stored.sha256,
+        md5: stored.md5,
+        sha1: stored.sha1,
+        created_at: tx.now,
+      });
       if (!inserted) {
-        const row = await tx.tx.selectFrom('submission_files').select('id').where('submission_id', '=', submissionId).where('path', '=', path).executeTakeFirstOrThrow();
+        const row = await FILE_AT_PATH.executeTakeFirst(tx.tx, { submissionId, path });
+        if (!row) throw new Error(`submission ${submissionId} holds no file at ${path}, nor could one be added`);
         return { fileId: Number(row.id), path, sha256: stored.sha256, added: false };
       }
       const fileId = Number(inserted.id);
@@ -351,10 +347,10 @@ export async function countFiles(db: Executor, submissionId: number): Promise<Su
  * so that of two files finishing together, the second to commit sees the first and completes the submission.
  */
 export async function completeIfDone(ctx: TxContext, submissionId: number): Promise<void> {
-  const locked = await ctx.tx.updateTable('submissions').set({ status: (eb) => eb.ref('status') }).where('id', '=', submissionId).where('status', '=', 'sealed').executeTakeFirst();
-  if (Number(locked.numUpdatedRows) === 0) return;
+  const locked = await LOCK_SEALED.run(ctx.tx, { id: submissionId });
+  if (Number(locked.numAffectedRows ?? 0n) === 0) return;
   // One index probe (submission_id, status), not a count of every file: this runs as each file finishes.
-  const pending = await ctx.tx.selectFrom('submission_files').select('id').where('submission_id', '=', submissionId).where('status', '=', 'pending').limit(1).executeTakeFirst();
+  const pending = await ANY_PENDING.executeTakeFirst(ctx.tx, { submissionId });
   if (pending) return;
   await ctx.tx.updateTable('submissions').set({ status: 'complete', completed_at: ctx.now }).where('id', '=', submissionId).execute();
 }

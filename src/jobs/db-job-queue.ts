@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { sql, type ExpressionBuilder, type Generated } from 'kysely';
 import { ConflictError, InvalidError, NotFoundError } from '../core/errors.js';
+import { QueryTemplate } from '../db/query-template.js';
 import type { Db, Dialect, Executor, JobsTable, Schema } from '../db/schema.js';
 import type { ClaimedJob, EnqueueOptions, JobOutcome, JobQueue, JobRecord, ListJobsOptions, QueueStats } from './job-queue.js';
 
@@ -16,6 +17,30 @@ export interface DbJobQueueOptions {
 type Row = { [K in keyof JobsTable]: JobsTable[K] extends Generated<infer T> ? T : JobsTable[K] };
 
 const MAX_ERROR_LENGTH = 4000;
+
+/** A new job's row (enqueue). */
+type NewJob = { kind: string; payload: string; priority: number; max_attempts: number; run_at: number; dedupe_key: string | null; created_at: number; updated_at: number };
+const newJobRow = (v: NewJob) => ({
+  kind: v.kind,
+  payload: v.payload,
+  status: 'queued' as const,
+  priority: v.priority,
+  attempts: 0,
+  max_attempts: v.max_attempts,
+  run_at: v.run_at,
+  dedupe_key: v.dedupe_key,
+  created_at: v.created_at,
+  updated_at: v.updated_at,
+});
+/** Enqueueing is on every ingested file's path: its statements are compiled once (QueryTemplate). */
+const INSERT_JOB = new QueryTemplate((db, v: NewJob) => db.insertInto('jobs').values(newJobRow(v)).returning('id'));
+const INSERT_JOB_UNLESS_DUPLICATE = new QueryTemplate((db, v: NewJob) =>
+  db
+    .insertInto('jobs')
+    .values(newJobRow(v))
+    .onConflict((oc) => oc.column('dedupe_key').doNothing())
+    .returning('id'),
+);
 
 /** The job queue on the database (SQLite or PostgreSQL), so a single-node install needs nothing more. */
 export class DbJobQueue implements JobQueue {
@@ -40,12 +65,10 @@ export class DbJobQueue implements JobQueue {
     const maxAttempts = options.maxAttempts ?? this.defaultMaxAttempts;
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new InvalidError('maxAttempts must be a positive integer');
     const now = this.now();
-    const values = {
+    const values: NewJob = {
       kind,
       payload: JSON.stringify(payload ?? null),
-      status: 'queued' as const,
       priority: options.priority ?? 0,
-      attempts: 0,
       max_attempts: maxAttempts,
       run_at: options.runAt ?? now,
       dedupe_key: options.dedupeKey ?? null,
@@ -54,14 +77,10 @@ export class DbJobQueue implements JobQueue {
     };
     let inserted: { id: number } | undefined;
     if (options.dedupeKey === undefined) {
-      inserted = await executor.insertInto('jobs').values(values).returning('id').executeTakeFirstOrThrow();
+      inserted = await INSERT_JOB.executeTakeFirst(executor, values);
+      if (inserted === undefined) throw new Error('the job was not inserted');
     } else {
-      inserted = await executor
-        .insertInto('jobs')
-        .values(values)
-        .onConflict((oc) => oc.column('dedupe_key').doNothing())
-        .returning('id')
-        .executeTakeFirst();
+      inserted = await INSERT_JOB_UNLESS_DUPLICATE.executeTakeFirst(executor, values);
       if (inserted === undefined) {
         const existing = await executor.selectFrom('jobs').select('id').where('dedupe_key', '=', options.dedupeKey).executeTakeFirstOrThrow();
         return { id: Number(existing.id), created: false };

@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import { BulkInsert } from '../db/bulk-insert.js';
 import { databaseId, lockChangeLog } from '../db/change-log.js';
+import { QueryTemplate } from '../db/query-template.js';
 import type { Db, Dialect, Executor, SignalEntriesTable } from '../db/schema.js';
 import { asBuffer } from '../core/bytes.js';
 
@@ -71,6 +72,16 @@ export const SET_ENTRY_COLUMNS = ['signal', 'hash', 'quality', 'set_id', 'label'
 /** Arbitrary constant naming the change-log lock (PostgreSQL advisory lock key). */
 const CHANGE_LOG_LOCK = 0x41524453; // "ARDS"
 const INSERT_BATCH = 500;
+/** Changes after a sequence number, with their entries (the index's catch-up, after every commit that adds items). */
+const CHANGES_SINCE = new QueryTemplate((db, v: { seq: number; limit: number }) =>
+  db
+    .selectFrom('signal_changes as c')
+    .innerJoin('signal_entries as e', 'e.id', 'c.entry_id')
+    .select(['c.seq', 'c.op', 'c.entry_id', 'e.signal', 'e.hash', 'e.media_id', 'e.frame_ms'])
+    .where('c.seq', '>', v.seq)
+    .orderBy('c.seq')
+    .limit(v.limit),
+);
 
 /**
  * The signal entries the in-memory indexes are built from, and their change log. Every add or removal appends a
@@ -222,14 +233,7 @@ export class SignalStore {
   }
 
   async changesSince(seq: number, limit: number): Promise<SignalChange[]> {
-    const rows = await this.db
-      .selectFrom('signal_changes as c')
-      .innerJoin('signal_entries as e', 'e.id', 'c.entry_id')
-      .select(['c.seq', 'c.op', 'c.entry_id', 'e.signal', 'e.hash', 'e.media_id', 'e.frame_ms'])
-      .where('c.seq', '>', seq)
-      .orderBy('c.seq')
-      .limit(limit)
-      .execute();
+    const rows = await CHANGES_SINCE.execute(this.db, { seq, limit });
     return rows.map((r) => ({ seq: Number(r.seq), op: r.op, entryId: Number(r.entry_id), signal: r.signal, hash: r.hash, mediaId: r.media_id === null ? null : Number(r.media_id), frameMs: r.frame_ms === null ? null : Number(r.frame_ms) }));
   }
 

@@ -3,6 +3,7 @@ import { QueryTemplate } from '../db/query-template.js';
 import type { MediaItemsTable } from '../db/schema.js';
 import type { NewSignalEntry, SignalStore } from '../matching/signal-store.js';
 import type { VideoFacts } from '../video/video-analysis.js';
+import { ITEM_BY_SHA256 } from './intake-statements.js';
 import type { ExifFacts } from './media-tools.js';
 import type { SubmittedFile } from './submission-service.js';
 
@@ -64,30 +65,31 @@ const INSERT_ITEM = new QueryTemplate((db, v: NewItemRow) =>
 export async function insertItem(signals: SignalStore, ctx: TxContext, file: SubmittedFile, mime: string, item: ItemFacts, country: string | null): Promise<{ mediaId: number; created: boolean }> {
   const exif = item.exif;
   const inserted = await INSERT_ITEM.executeTakeFirst(ctx.tx, {
-      sha256: file.blob_sha256!,
-      sha1: file.sha1 ?? '',
-      md5: file.md5 ?? '',
-      size: file.size ?? 0,
-      mime,
-      kind: item.kind,
-      width: item.width,
-      height: item.height,
-      created_at: ctx.now,
-      first_seen_at: ctx.now,
-      first_country: country,
-      thumbnail_sha256: item.thumbnail ?? null,
-      preview_sha256: item.preview ?? null,
-      exif: exif ? JSON.stringify(exif) : null,
-      camera_make: str(exif?.make),
-      camera_model: str(exif?.model),
-      camera_serial: str(exif?.serial),
-      gps_lat: num(exif?.latitude),
-      gps_lon: num(exif?.longitude),
-      taken_at: str(exif?.takenAt),
-    });
+    sha256: file.blob_sha256!,
+    sha1: file.sha1 ?? '',
+    md5: file.md5 ?? '',
+    size: file.size ?? 0,
+    mime,
+    kind: item.kind,
+    width: item.width,
+    height: item.height,
+    created_at: ctx.now,
+    first_seen_at: ctx.now,
+    first_country: country,
+    thumbnail_sha256: item.thumbnail ?? null,
+    preview_sha256: item.preview ?? null,
+    exif: exif ? JSON.stringify(exif) : null,
+    camera_make: str(exif?.make),
+    camera_model: str(exif?.model),
+    camera_serial: str(exif?.serial),
+    gps_lat: num(exif?.latitude),
+    gps_lon: num(exif?.longitude),
+    taken_at: str(exif?.takenAt),
+  });
   if (!inserted) {
     // Another worker stored the same bytes a moment ago: this file is a sighting of that item.
-    const row = await ctx.tx.selectFrom('media_items').select('id').where('sha256', '=', file.blob_sha256!).executeTakeFirstOrThrow();
+    const row = await ITEM_BY_SHA256.executeTakeFirst(ctx.tx, { sha256: file.blob_sha256! });
+    if (!row) throw new Error(`media item ${file.blob_sha256} was neither inserted nor found`);
     return { mediaId: Number(row.id), created: false };
   }
   const mediaId = Number(inserted.id);

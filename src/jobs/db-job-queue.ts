@@ -20,24 +20,25 @@ const MAX_ERROR_LENGTH = 4000;
 
 /** A new job's row (enqueue). */
 type NewJob = { kind: string; payload: string; priority: number; max_attempts: number; run_at: number; dedupe_key: string | null; created_at: number; updated_at: number };
-const newJobRow = (v: NewJob) => ({
-  kind: v.kind,
-  payload: v.payload,
-  status: 'queued' as const,
-  priority: v.priority,
-  attempts: 0,
-  max_attempts: v.max_attempts,
-  run_at: v.run_at,
-  dedupe_key: v.dedupe_key,
-  created_at: v.created_at,
-  updated_at: v.updated_at,
-});
-/** Enqueueing is on every ingested file's path: its statements are compiled once (QueryTemplate). */
-const INSERT_JOB = new QueryTemplate((db, v: NewJob) => db.insertInto('jobs').values(newJobRow(v)).returning('id'));
-const INSERT_JOB_UNLESS_DUPLICATE = new QueryTemplate((db, v: NewJob) =>
+/**
+ * Enqueueing is on every ingested file's path: its statement is compiled once (QueryTemplate). Nothing is inserted
+ * when a job with the same dedupe key exists; a job without one (null) never collides.
+ */
+const INSERT_JOB = new QueryTemplate((db, v: NewJob) =>
   db
     .insertInto('jobs')
-    .values(newJobRow(v))
+    .values({
+      kind: v.kind,
+      payload: v.payload,
+      status: 'queued',
+      priority: v.priority,
+      attempts: 0,
+      max_attempts: v.max_attempts,
+      run_at: v.run_at,
+      dedupe_key: v.dedupe_key,
+      created_at: v.created_at,
+      updated_at: v.updated_at,
+    })
     .onConflict((oc) => oc.column('dedupe_key').doNothing())
     .returning('id'),
 );
@@ -75,16 +76,11 @@ export class DbJobQueue implements JobQueue {
       created_at: now,
       updated_at: now,
     };
-    let inserted: { id: number } | undefined;
-    if (options.dedupeKey === undefined) {
-      inserted = await INSERT_JOB.executeTakeFirst(executor, values);
-      if (inserted === undefined) throw new Error('the job was not inserted');
-    } else {
-      inserted = await INSERT_JOB_UNLESS_DUPLICATE.executeTakeFirst(executor, values);
-      if (inserted === undefined) {
-        const existing = await executor.selectFrom('jobs').select('id').where('dedupe_key', '=', options.dedupeKey).executeTakeFirstOrThrow();
-        return { id: Number(existing.id), created: false };
-      }
+    const inserted = await INSERT_JOB.executeTakeFirst(executor, values);
+    if (inserted === undefined) {
+      if (options.dedupeKey === undefined) throw new Error('the job was not inserted');
+      const existing = await executor.selectFrom('jobs').select('id').where('dedupe_key', '=', options.dedupeKey).executeTakeFirstOrThrow();
+      return { id: Number(existing.id), created: false };
     }
     this.signals.emit('work', kind);
     return { id: Number(inserted.id), created: true };

@@ -1,7 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/database.js';
+import { describe, expect, it } from 'vitest';
 import { QueryTemplate } from '../../src/db/query-template.js';
-import { databaseAdapters, openMigrated } from '../support/databases.js';
+import { databaseAdapters, freshDatabasePerTest } from '../support/databases.js';
 
 const INSERT_SET = new QueryTemplate((db, v: { name: string; enabled: 0 | 1; at: number }) =>
   db
@@ -20,61 +19,51 @@ const INSERT_TWO = new QueryTemplate((db, v: unknown[]) =>
 
 for (const adapter of databaseAdapters()) {
   describe.skipIf(adapter.skip)(`query templates: ${adapter.name}`, () => {
-    let database: Database;
-    let drop: () => Promise<void>;
-
-    beforeEach(async () => {
-      ({ database, drop } = await openMigrated(adapter));
-    });
-
-    afterEach(async () => {
-      await database.close();
-      await drop();
-    });
+    const fresh = freshDatabasePerTest(adapter);
 
     it('binds each run its own values in one statement text, constants kept', async () => {
-      const first = INSERT_SET.bind(database.db, { name: 'a', enabled: 1, at: 5 });
-      const second = INSERT_SET.bind(database.db, { name: 'b', enabled: 0, at: 6 });
+      const first = INSERT_SET.bind(fresh.database.db, { name: 'a', enabled: 1, at: 5 });
+      const second = INSERT_SET.bind(fresh.database.db, { name: 'b', enabled: 0, at: 6 });
       expect(second.sql).toBe(first.sql);
       expect(first.parameters).toContain('template');
       expect(second.parameters).toEqual(expect.arrayContaining(['b', 0, 6, 'template']));
       expect(second.queryId).not.toBe(first.queryId);
 
-      const a = await INSERT_SET.executeTakeFirst(database.db, { name: 'a', enabled: 1, at: 5 });
-      await INSERT_SET.run(database.db, { name: 'b', enabled: 0, at: 6 });
+      const a = await INSERT_SET.executeTakeFirst(fresh.database.db, { name: 'a', enabled: 1, at: 5 });
+      await INSERT_SET.run(fresh.database.db, { name: 'b', enabled: 0, at: 6 });
       expect(a?.source).toBe('template');
-      expect(await SETS_NAMED.execute(database.db, { name: 'a' })).toEqual([{ id: a?.id, name: 'a', enabled: 1 }]);
-      expect((await SETS_NAMED.executeTakeFirst(database.db, { name: 'b' }))?.enabled).toBe(0);
-      expect(await SETS_NAMED.executeTakeFirst(database.db, { name: 'c' })).toBeUndefined();
+      expect(await SETS_NAMED.execute(fresh.database.db, { name: 'a' })).toEqual([{ id: a?.id, name: 'a', enabled: 1 }]);
+      expect((await SETS_NAMED.executeTakeFirst(fresh.database.db, { name: 'b' }))?.enabled).toBe(0);
+      expect(await SETS_NAMED.executeTakeFirst(fresh.database.db, { name: 'c' })).toBeUndefined();
     });
 
     it('reports the rows a change touched, and runs in the transaction it is given', async () => {
-      await INSERT_SET.run(database.db, { name: 'a', enabled: 1, at: 5 });
-      const renamed = await RENAME.run(database.db, { from: 'a', to: 'b' });
+      await INSERT_SET.run(fresh.database.db, { name: 'a', enabled: 1, at: 5 });
+      const renamed = await RENAME.run(fresh.database.db, { from: 'a', to: 'b' });
       expect(Number(renamed.numAffectedRows)).toBe(1);
-      expect(Number((await RENAME.run(database.db, { from: 'nothing', to: 'x' })).numAffectedRows)).toBe(0);
+      expect(Number((await RENAME.run(fresh.database.db, { from: 'nothing', to: 'x' })).numAffectedRows)).toBe(0);
 
       await expect(
-        database.db.transaction().execute(async (tx) => {
+        fresh.database.db.transaction().execute(async (tx) => {
           await RENAME.run(tx, { from: 'b', to: 'c' });
           expect(await SETS_NAMED.executeTakeFirst(tx, { name: 'c' })).toBeDefined();
           throw new Error('roll back');
         }),
       ).rejects.toThrow('roll back');
-      expect(await SETS_NAMED.executeTakeFirst(database.db, { name: 'b' })).toBeDefined();
+      expect(await SETS_NAMED.executeTakeFirst(fresh.database.db, { name: 'b' })).toBeDefined();
     });
 
     it('takes the values of a statement of several rows from an array', async () => {
-      await INSERT_TWO.run(database.db, ['x', 1, 'y', 0]);
-      expect((await SETS_NAMED.executeTakeFirst(database.db, { name: 'x' }))?.enabled).toBe(1);
-      expect((await SETS_NAMED.executeTakeFirst(database.db, { name: 'y' }))?.enabled).toBe(0);
+      await INSERT_TWO.run(fresh.database.db, ['x', 1, 'y', 0]);
+      expect((await SETS_NAMED.executeTakeFirst(fresh.database.db, { name: 'x' }))?.enabled).toBe(1);
+      expect((await SETS_NAMED.executeTakeFirst(fresh.database.db, { name: 'y' }))?.enabled).toBe(0);
     });
 
     it('refuses a builder that uses a value in code instead of binding it, or spreads the values', () => {
       const inCode = new QueryTemplate((db, v: { name: string; strict: boolean }) => db.selectFrom('hash_sets').select('id').where('name', '=', v.strict ? v.name : 'any'));
-      expect(() => inCode.bind(database.db, { name: 'a', strict: true })).toThrow(/value "strict" is not bound/);
+      expect(() => inCode.bind(fresh.database.db, { name: 'a', strict: true })).toThrow(/value "strict" is not bound/);
       const spread = new QueryTemplate((db, v: { name: string }) => db.selectFrom('hash_sets').select('id').where({ ...v }.name as 'name', '=', 'a'));
-      expect(() => spread.bind(database.db, { name: 'a' })).toThrow(/cannot be spread or listed/);
+      expect(() => spread.bind(fresh.database.db, { name: 'a' })).toThrow(/cannot be spread or listed/);
     });
   });
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterEach, beforeEach, inject } from 'vitest';
 import type { Kysely } from 'kysely';
 import type { DatabaseConfig } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
@@ -67,6 +67,23 @@ export async function openMigrated(adapter: DatabaseAdapter): Promise<{ database
   const database = await openDatabase(created.config);
   await migrateToLatest(database.db as Kysely<unknown>, database.dialect);
   return { database, drop: created.drop };
+}
+
+/**
+ * For a contract suite: a fresh database of this adapter, migrated, for each of its tests (opened before each test,
+ * closed and dropped after it). Read `.database` inside a test.
+ */
+export function freshDatabasePerTest(adapter: DatabaseAdapter): { readonly database: Database } {
+  const fresh = { database: undefined as unknown as Database };
+  let drop = async (): Promise<void> => undefined;
+  beforeEach(async () => {
+    ({ database: fresh.database, drop } = await openMigrated(adapter));
+  });
+  afterEach(async () => {
+    await fresh.database.close();
+    await drop();
+  });
+  return fresh;
 }
 
 /** An empty, enabled hash set written straight to the database (no audit: for store-level contract suites). */

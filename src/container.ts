@@ -20,6 +20,7 @@ import { JobAdmin } from './jobs/job-admin.js';
 import type { JobQueue } from './jobs/job-queue.js';
 import { JobHandlers, JobRunner } from './jobs/job-runner.js';
 import { IndexCatalog } from './matching/index-catalog.js';
+import { RenditionReader } from './storage/inline-blobs.js';
 import { MatchService } from './matching/match-service.js';
 import { VideoMatchService } from './matching/video-match-service.js';
 import type { FfmpegBinary } from './media/ffmpeg-binary.js';
@@ -198,7 +199,7 @@ export async function createContainer(config: AriadneConfig, options: ContainerO
     const submissions = new SubmissionService(database.db, blobStore, queue, access.audit, access.policy, localIntake);
     // Files waiting for their commit group are committed before the database closes.
     opened.push(() => submissions.close());
-    const viewer = new MediaViewService(database.db, blobStore, access.policy, access.audit);
+    const viewer = new MediaViewService(database.db, blobStore, new RenditionReader(database.db, blobStore), access.policy, access.audit);
     const reports = new ReportService(database.db, submissions, catalog, matching, videoMatching);
     jobHandlers.register(
       INGEST_FILE_JOB,

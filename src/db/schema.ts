@@ -233,6 +233,20 @@ export interface SignalChangesTable {
   at: number;
 }
 
+/**
+ * Blobs small enough to keep in the database (redacted thumbnails): content-addressed like the blob store and sealed
+ * in its envelope format under its keys, but written in the transaction of the row that names them, so storing one
+ * costs no file of its own (storage/inline-blobs.ts).
+ */
+export interface InlineBlobsTable {
+  sha256: string;
+  /** The sealed envelope (storage/envelope.ts) of the plaintext whose SHA-256 is `sha256`. */
+  envelope: Uint8Array;
+  /** Plaintext bytes. */
+  size: number;
+  created_at: number;
+}
+
 export type InvestigationStatus = 'open' | 'closed' | 'archived';
 export type MemberRole = 'lead' | 'member' | 'viewer';
 export type IdentificationStatus = 'unidentified' | 'identified' | 'safeguarded';
@@ -684,6 +698,7 @@ export interface Schema {
   hash_sets: HashSetsTable;
   signal_entries: SignalEntriesTable;
   signal_changes: SignalChangesTable;
+  inline_blobs: InlineBlobsTable;
   countries: CountriesTable;
   agencies: AgenciesTable;
   users: UsersTable;

@@ -28,7 +28,7 @@ export function analysableWhereStored(tools: MediaTools, file: SubmittedFile, de
 /**
  * The blob's head and analysis. Where the media tools analyse blobs where they are stored (a local store, read and
  * written by a hash worker), one call does both for any blob the job may decode; otherwise the blob is read here
- * (openBlob) and its bytes handed to analyse, and the renditions stored from here.
+ * (openBlob) and its bytes handed to analyse, and the preview stored (the thumbnail sealed) from here.
  */
 export async function probeBlob(tools: MediaTools, blobs: BlobStore, file: SubmittedFile, decodeLimit: number): Promise<BlobProbe> {
   const sha256 = file.blob_sha256!;
@@ -52,8 +52,9 @@ export async function probeBlob(tools: MediaTools, blobs: BlobStore, file: Submi
       const known = file.md5 && file.sha1 ? { md5: file.md5, sha1: file.sha1, sha256 } : undefined;
       const { signals, exif, renditions } = await tools.analyse(await blob.rest(), known);
       if (signals.pdq === null || renditions === null) return { signals, exif, renditions: null };
-      const [thumbnail, preview] = await Promise.all([blobs.put(renditions.thumbnail), renditions.preview ? blobs.put(renditions.preview) : null]);
-      return { signals, exif, renditions: { thumbnail: thumbnail.sha256, preview: preview?.sha256 ?? null } };
+      // The thumbnail is sealed for the database (kept with the item's row), the preview stored.
+      const preview = renditions.preview ? await blobs.put(renditions.preview) : null;
+      return { signals, exif, renditions: { thumbnail: blobs.sealInline(renditions.thumbnail), preview: preview?.sha256 ?? null } };
     },
     close: () => blob.close(),
   };

@@ -140,7 +140,16 @@ async function imageResult(deps: IngestFileJobDeps, file: FileRow, { signals, ex
     mime: signals.mime,
     ...(deps.inSeriesReach ? { seriesReach: await deps.inSeriesReach(signals) } : {}),
     // No preview of its own: the original (already stored) is its own preview.
-    item: { kind: 'image', width: signals.width ?? null, height: signals.height ?? null, entries, exif, thumbnail: renditions.thumbnail, preview: renditions.preview ?? file.blob_sha256! },
+    item: {
+      kind: 'image',
+      width: signals.width ?? null,
+      height: signals.height ?? null,
+      entries,
+      exif,
+      thumbnail: renditions.thumbnail.sha256,
+      preview: renditions.preview ?? file.blob_sha256!,
+      inline: [renditions.thumbnail],
+    },
   };
 }
 
@@ -177,8 +186,9 @@ async function ingestVideo(deps: IngestFileJobDeps, file: FileRow, mime: string,
   try {
     await pipeline(await deps.blobs.get(file.blob_sha256!), createWriteStream(local, { mode: 0o600 }));
     const video = await deps.tools.analyseVideo!(local, { signal: job.signal });
-    const [thumb, preview, sheet] = await Promise.all([
-      video.thumbnail ? deps.blobs.put(video.thumbnail) : undefined,
+    // The thumbnail is kept in the database with the item (storage/inline-blobs.ts), the rest in the blob store.
+    const thumb = video.thumbnail ? deps.blobs.sealInline(video.thumbnail) : undefined;
+    const [preview, sheet] = await Promise.all([
       video.preview ? deps.blobs.put(video.preview) : undefined,
       video.contactSheet ? deps.blobs.put(video.contactSheet) : undefined,
     ]);
@@ -197,6 +207,7 @@ async function ingestVideo(deps: IngestFileJobDeps, file: FileRow, mime: string,
         exif: null,
         thumbnail: thumb?.sha256,
         preview: preview?.sha256,
+        inline: thumb ? [thumb] : [],
         video: { ...facts, contactSheet: sheet?.sha256 ?? null, contactSheetTimesMs: video.contactSheetTimesMs },
       },
     });

@@ -2,6 +2,8 @@ import type { TxContext } from '../auth/actor.js';
 import { QueryTemplate } from '../db/query-template.js';
 import type { MediaItemsTable } from '../db/schema.js';
 import type { NewSignalEntry, SignalStore } from '../matching/signal-store.js';
+import type { SealedBlob } from '../storage/envelope.js';
+import { keepInline } from '../storage/inline-blobs.js';
 import type { VideoFacts } from '../video/video-analysis.js';
 import { ITEM_BY_SHA256 } from './intake-statements.js';
 import type { ExifFacts } from './media-tools.js';
@@ -21,8 +23,11 @@ export interface ItemFacts {
   readonly height: number | null;
   readonly entries: NewSignalEntry[];
   readonly exif: ExifFacts | null;
+  /** Address of the redacted thumbnail: kept in the database (`inline`) or, for items stored before, in the blob store. */
   readonly thumbnail?: string;
   readonly preview?: string;
+  /** Small blobs the row names, sealed, kept in the database with it (storage/inline-blobs.ts): the thumbnail. */
+  readonly inline?: readonly SealedBlob[];
 }
 
 /** A new item's row, unless its bytes are an item already (nothing then); compiled once (QueryTemplate). */
@@ -58,8 +63,8 @@ const INSERT_ITEM = new QueryTemplate((db, v: NewItemRow) =>
 
 /**
  * The rows of a new media item, written in the transaction that records the file it came from: the item (with its
- * EXIF facts in columns for the connections views), its signal entries (the analysis' and the file's exact digests)
- * and, for a video, its facts. Bytes that another file made an item a moment ago make this file a sighting of that
+ * EXIF facts in columns for the connections views), its inline blobs (the sealed thumbnail), its signal entries (the
+ * analysis' and the file's exact digests) and, for a video, its facts. Bytes that another file made an item a moment ago make this file a sighting of that
  * item instead (created false).
  */
 export async function insertItem(signals: SignalStore, ctx: TxContext, file: SubmittedFile, mime: string, item: ItemFacts, country: string | null): Promise<{ mediaId: number; created: boolean }> {
@@ -93,6 +98,7 @@ export async function insertItem(signals: SignalStore, ctx: TxContext, file: Sub
     return { mediaId: Number(row.id), created: false };
   }
   const mediaId = Number(inserted.id);
+  for (const blob of item.inline ?? []) await keepInline(ctx.tx, blob, ctx.now);
   const exact: NewSignalEntry[] = [
     { signal: 'sha256', hash: hex(file.blob_sha256!) },
     ...(file.md5 ? [{ signal: 'md5' as const, hash: hex(file.md5) }] : []),

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { FileSignals } from '../signals/file-hasher.js';
+import type { SealedBlob } from '../storage/envelope.js';
 import type { StoredBytes } from './store-stream.js';
 import type { VideoAnalysis } from '../video/video-analysis.js';
 
@@ -24,12 +25,15 @@ export interface Renditions {
   readonly preview: Buffer | null;
 }
 
-/** An image analysed where it is stored: its signals, EXIF, and the addresses of its renditions, already stored. */
+/**
+ * An image analysed where it is stored: its signals, EXIF, its redacted thumbnail sealed for the database (written
+ * with the item's row: storage/inline-blobs.ts) and the address of its preview, already stored.
+ */
 export interface StoredImageAnalysis {
   readonly signals: FileSignals;
   readonly exif: ExifFacts | null;
   /** Null when the image could not be decoded. preview null: the stored original is its own preview. */
-  readonly renditions: { readonly thumbnail: string; readonly preview: string | null } | null;
+  readonly renditions: { readonly thumbnail: SealedBlob; readonly preview: string | null } | null;
 }
 
 /** A stored blob analysed where it is stored: its first bytes, and unless they are an archive's, the analysis. */

@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ARCHIVE_SNIFF_BYTES, sniffArchive } from '../archives/sniff.js';
 import { InvalidError } from '../core/errors.js';
+import type { SealedBlob } from '../storage/envelope.js';
 import type { LocalBlobFiles, PutFile } from '../storage/local-blob-files.js';
 import { cryptoDigestsOf, type CryptoDigests } from './crypto/crypto-hashes.js';
 import type { FileHasher, FileSignalOptions, FileSignals } from './file-hasher.js';
@@ -35,17 +36,20 @@ export interface StoredAnalysis {
    * its bytes may look like). The renditions are not in here but stored: see `renditions`.
    */
   readonly signals: Omit<FileSignals, 'renditions'> | null;
-  /** Addresses of the stored redacted thumbnail and preview (null: the blob itself is its preview). */
-  readonly renditions: { readonly thumbnail: string; readonly preview: string | null } | null;
+  /**
+   * The redacted thumbnail sealed for the database (kept with the item's row: storage/inline-blobs.ts), and the
+   * address of the stored preview (null: the blob itself is its preview).
+   */
+  readonly renditions: { readonly thumbnail: SealedBlob; readonly preview: string | null } | null;
 }
 
 /** How much of a blob's start comes back with its analysis. */
 export const HEAD_BYTES = 64 * 1024;
 
-/** Reads a stored blob (verified against its address) and analyses it, storing the renditions it makes. */
+/** Reads a stored blob (verified against its address) and analyses it, storing the preview it makes. */
 export async function analyseStoredBlob(hasher: FileHasher, files: LocalBlobFiles, sha256: string, options: FileSignalOptions): Promise<StoredAnalysis> {
   const analysed = await analyseBlobBytes(hasher, files.read(sha256), options);
-  return stored(analysed, await files.putAll(renditionsOf(analysed)));
+  return stored(files, analysed, await files.putAll(renditionsOf(analysed)));
 }
 
 /** An analysis whose renditions are still bytes in memory: stored (renditionsOf) before it is answered (stored). */
@@ -64,18 +68,21 @@ async function analyseBlobBytes(hasher: FileHasher, bytes: Buffer, options: File
   return { head, signals, renditions: renditions ?? null };
 }
 
-/** An analysis's renditions to store, in the order `stored` reads their addresses back: thumbnail, then preview. */
+/**
+ * An analysis's renditions that go to the blob store: the preview, when the file is not its own. The redacted
+ * thumbnail (a few kilobytes) is sealed for the database instead (see `stored`): a file of its own would cost more
+ * than all of its bytes (a file created, fsynced, linked, its directory fsynced).
+ */
 function renditionsOf(analysed: Analysed): Array<{ bytes: Buffer }> {
-  const { renditions } = analysed;
-  if (!renditions) return [];
-  return [{ bytes: asBuffer(renditions.thumbnail) }, ...(renditions.preview ? [{ bytes: asBuffer(renditions.preview) }] : [])];
+  const preview = analysed.renditions?.preview;
+  return preview ? [{ bytes: asBuffer(preview) }] : [];
 }
 
-/** The analysis as answered, with the addresses its renditions were stored under (from putAll, in renditionsOf's order). */
-function stored(analysed: Analysed, puts: readonly PutFile[]): StoredAnalysis {
+/** The analysis as answered: the thumbnail sealed, and the preview's address (from putAll, in renditionsOf's order). */
+function stored(files: LocalBlobFiles, analysed: Analysed, puts: readonly PutFile[]): StoredAnalysis {
   const { head, signals, renditions } = analysed;
   if (!renditions) return { head, signals, renditions: null };
-  return { head, signals, renditions: { thumbnail: puts[0].sha256, preview: renditions.preview ? puts[1].sha256 : null } };
+  return { head, signals, renditions: { thumbnail: files.sealInline(asBuffer(renditions.thumbnail)), preview: renditions.preview ? puts[0].sha256 : null } };
 }
 
 /**
@@ -92,7 +99,7 @@ export async function storeLocalFile(files: LocalBlobFiles, path: string, maxByt
   const { bytes, digests } = read;
   const analysed = analyse && !files.has(digests.sha256) ? await analyseBlobBytes(analyse.hasher, bytes, { ...analyse.options, knownDigests: digests }).catch(() => undefined) : undefined;
   const [{ created }, ...renditions] = await files.putAll([{ bytes, sha256: digests.sha256 }, ...(analysed ? renditionsOf(analysed) : [])]);
-  return { ...digests, created, ...(analysed ? { analysis: stored(analysed, renditions) } : {}) };
+  return { ...digests, created, ...(analysed ? { analysis: stored(files, analysed, renditions) } : {}) };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 
 import { InvalidError } from '../core/errors.js';
+import type { SealedBlob } from './envelope.js';
 import type { LocalBlobAccess } from './local-blob-files.js';
 
 /**
@@ -35,6 +36,13 @@ export interface BlobStore {
   has(sha256: string): Promise<boolean>;
   /** Removes a blob (used by retention and tests); absent blobs are not an error. */
   delete(sha256: string): Promise<void>;
+  /**
+   * Seals small bytes (a redacted thumbnail) under this store's current key into one envelope that is kept elsewhere,
+   * in the database beside the row that names it (storage/inline-blobs.ts); nothing is written to the store.
+   */
+  sealInline(bytes: Buffer): SealedBlob;
+  /** Opens an envelope sealInline made (under any of this store's keys), verified against its address. */
+  openInline(sha256: string, envelope: Uint8Array): Buffer;
   /** A cheap round trip that proves the store is reachable and writable. */
   check(): Promise<{ ok: boolean; detail?: string }>;
   close(): Promise<void>;

@@ -209,6 +209,27 @@ export function sealBytes(keyring: MasterKeyring, plaintext: Buffer, options: Se
   }
 }
 
+/** A small blob sealed whole, to be kept somewhere other than a blob store (the database: storage/inline-blobs.ts). */
+export interface SealedBlob {
+  /** SHA-256 of the plaintext, lowercase hex: the blob's address. */
+  readonly sha256: string;
+  /** Plaintext bytes. */
+  readonly size: number;
+  /** The envelope, in one piece. */
+  readonly envelope: Uint8Array;
+}
+
+/** Seals a small buffer whole into one envelope (sealBytes' pieces joined), for keeping outside the blob store. */
+export function sealWhole(keyring: MasterKeyring, plaintext: Buffer, options: SealOptions = {}): SealedBlob {
+  const sealed = sealBytes(keyring, plaintext, options);
+  return { sha256: sealed.sha256, size: sealed.size, envelope: Buffer.concat(sealed.pieces, sealed.envelopeBytes) };
+}
+
+/** Opens an envelope kept outside the blob store, verified against its address (IntegrityError when altered). */
+export function openWhole(keyring: MasterKeyring, sha256: string, envelope: Uint8Array): Buffer {
+  return OpenStream.openBytes(keyring, Buffer.from(envelope.buffer, envelope.byteOffset, envelope.byteLength), { blob: sha256, expectedSha256: sha256 });
+}
+
 export interface OpenOptions {
   /** Names the blob in error messages (its SHA-256 address, usually). */
   blob: string;

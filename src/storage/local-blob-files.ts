@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 
 import { NotFoundError } from '../core/errors.js';
 import { assertSha256, shardedKey } from './blob-store.js';
-import { OpenStream, sealBytes } from './envelope.js';
+import { OpenStream, sealBytes, sealWhole, type SealedBlob } from './envelope.js';
 import { createKeyring, masterKeyFromBytes, type MasterKeyring } from './master-key.js';
 import { errnoCode } from './fs-util.js';
 import { tempFileName } from './temp-files.js';
@@ -83,6 +83,11 @@ export class LocalBlobFiles {
   /** Whether a blob is stored under this address. */
   has(sha256: string): boolean {
     return exists(localBlobPath(this.root, sha256));
+  }
+
+  /** Seals small bytes whole under the current key, to be kept in the database (as BlobStore.sealInline does). */
+  sealInline(bytes: Buffer): SealedBlob {
+    return sealWhole(this.keyring, bytes, { segmentSizeLog2: this.segmentSizeLog2 });
   }
 
   /**

@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream';
 import { AriadneError, NotFoundError, UnavailableError } from '../core/errors.js';
 import { assertSha256, readAll } from './blob-store.js';
 import type { BlobStore, PutResult } from './blob-store.js';
-import { OpenStream } from './envelope.js';
+import { OpenStream, openWhole, sealWhole, type SealedBlob } from './envelope.js';
 import { sealToFile, shaMismatch } from './seal-to-file.js';
 import type { MasterKeyring } from './master-key.js';
 import { describeError, errnoCode, syncDirectory } from './fs-util.js';
@@ -177,6 +177,17 @@ export class LocalBlobStore implements BlobStore {
       throw this.wrap(error, 'get');
     }
     return OpenStream.openBytes(this.keyring, envelope, { blob: sha256, expectedSha256: sha256 });
+  }
+
+  sealInline(bytes: Buffer): SealedBlob {
+    this.assertOpen();
+    return sealWhole(this.keyring, bytes, { segmentSizeLog2: this.segmentSizeLog2 });
+  }
+
+  openInline(sha256: string, envelope: Uint8Array): Buffer {
+    this.assertOpen();
+    assertSha256(sha256);
+    return openWhole(this.keyring, sha256, envelope);
   }
 
   async has(sha256: string): Promise<boolean> {

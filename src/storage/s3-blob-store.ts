@@ -21,7 +21,7 @@ import type { CompletedPart } from '@aws-sdk/client-s3';
 import { AriadneError, ConfigError, NotFoundError, UnavailableError } from '../core/errors.js';
 import { assertSha256, readAll, shardedKey } from './blob-store.js';
 import type { BlobStore, PutResult } from './blob-store.js';
-import { OpenStream } from './envelope.js';
+import { OpenStream, openWhole, sealWhole, type SealedBlob } from './envelope.js';
 import { describeError } from './fs-util.js';
 import type { MasterKeyring } from './master-key.js';
 import { sealToFile } from './seal-to-file.js';
@@ -258,6 +258,17 @@ export class S3BlobStore implements BlobStore {
 
   async getBuffer(sha256: string): Promise<Buffer> {
     return readAll(await this.get(sha256));
+  }
+
+  sealInline(bytes: Buffer): SealedBlob {
+    this.assertOpen();
+    return sealWhole(this.keyring, bytes, { segmentSizeLog2: this.segmentSizeLog2 });
+  }
+
+  openInline(sha256: string, envelope: Uint8Array): Buffer {
+    this.assertOpen();
+    assertSha256(sha256);
+    return openWhole(this.keyring, sha256, envelope);
   }
 
   async has(sha256: string): Promise<boolean> {

@@ -4,6 +4,7 @@ import type { AccessPolicy } from '../auth/policy.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { NotFoundError } from '../core/errors.js';
 import type { Db } from '../db/schema.js';
+import type { RenditionReader } from '../storage/inline-blobs.js';
 import type { BlobStore } from '../storage/blob-store.js';
 
 export type Rendition = 'thumbnail' | 'preview' | 'original' | 'contact-sheet';
@@ -56,6 +57,7 @@ export class MediaViewService {
   constructor(
     private readonly db: Db,
     private readonly blobs: BlobStore,
+    private readonly renditions: RenditionReader,
     private readonly policy: AccessPolicy,
     private readonly audit: AuditLog,
   ) {}
@@ -132,6 +134,8 @@ export class MediaViewService {
       );
     }
     const mime = redacted ? 'image/png' : rendition === 'preview' ? 'image/jpeg' : m.mime;
-    return { stream: await this.blobs.get(blob), mime, size: rendition === 'original' ? Number(m.size) : null, sha256: blob };
+    // Thumbnails are kept in the database (storage/inline-blobs.ts; older ones in the blob store); the rest streams.
+    const stream = rendition === 'thumbnail' ? await this.renditions.open(blob) : await this.blobs.get(blob);
+    return { stream, mime, size: rendition === 'original' ? Number(m.size) : null, sha256: blob };
   }
 }

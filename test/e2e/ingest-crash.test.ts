@@ -81,11 +81,15 @@ describe('ingest survives SIGKILL: every file exactly once, no orphan blobs', ()
     const audit = await db.selectFrom('audit_log').select('action').execute();
     expect(audit.filter((a) => a.action === 'media.ingest')).toHaveLength(unique);
     expect(audit.filter((a) => a.action === 'media.sighting')).toHaveLength(fileCount - unique);
-    // No orphan blobs: everything stored is a submitted file, a thumbnail or a preview of a row.
-    const referenced = new Set<string>([...files.map((f) => f.blob_sha256!), ...media.flatMap((m) => [m.thumbnail_sha256!, m.preview_sha256!])]);
+    // No orphan blobs: everything stored is a submitted file or a preview of a row, and every one is there. Each item's
+    // redacted thumbnail is kept in the database (inline_blobs), written with the item: one per item, none else.
+    const referenced = new Set<string>([...files.map((f) => f.blob_sha256!), ...media.map((m) => m.preview_sha256!)]);
     const stored = storedBlobs(join(data, 'blobs'));
     expect([...stored].filter((s) => !referenced.has(s))).toEqual([]);
     expect([...referenced].filter((s) => !stored.has(s))).toEqual([]);
+    const inline = new Set((await db.selectFrom('inline_blobs').select('sha256').execute()).map((r) => r.sha256));
+    expect(media.filter((m) => !inline.has(m.thumbnail_sha256!))).toEqual([]);
+    expect(inline.size).toBe(new Set(media.map((m) => m.thumbnail_sha256)).size);
     await database.close();
 
     const verify = spawnNode('dist/src/cli/main.js', ['audit', 'verify'], env);

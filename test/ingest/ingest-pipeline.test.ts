@@ -1,3 +1,4 @@
+import { RenditionReader } from '../../src/storage/inline-blobs.js';
 import { Readable } from 'node:stream';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,12 +103,14 @@ describe('ingest: upload a seizure, learn what is known and what is new', () => 
     expect(html.body).toContain('<h1>Submission');
     expect(html.body).not.toMatch(/<script|<img/);
 
-    // One media item per unique content, with thumbnails stored encrypted, and every step audited.
+    // One media item per unique content, with thumbnails kept encrypted (in the database, with the item), and every
+    // step audited.
     const db = env.container.database.db;
     expect((await db.selectFrom('media_items').select('id').execute()).length).toBe(5);
     const item = await db.selectFrom('media_items').selectAll().where('sha256', '=', known.sha256).executeTakeFirstOrThrow();
     expect(item).toMatchObject({ kind: 'image', first_country: 'FR' });
-    const thumb = await sharp(await env.container.blobStore.getBuffer(item.thumbnail_sha256!)).raw().toBuffer({ resolveWithObject: true });
+    expect(await env.container.blobStore.has(item.thumbnail_sha256!)).toBe(false);
+    const thumb = await sharp(await new RenditionReader(db, env.container.blobStore).read(item.thumbnail_sha256!)).raw().toBuffer({ resolveWithObject: true });
     expect(thumb.info.width).toBeLessThanOrEqual(256);
     const actions = (await db.selectFrom('audit_log').select('action').execute()).map((a) => a.action);
     expect(actions.filter((a) => a === 'media.ingest')).toHaveLength(5);

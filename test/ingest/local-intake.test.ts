@@ -1,3 +1,4 @@
+import { RenditionReader } from '../../src/storage/inline-blobs.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,7 +47,9 @@ describe('intake of local files (the folder door)', () => {
         expect(row).toMatchObject({ status: 'done', mime: 'image/jpeg' });
         const item = await c.database.db.selectFrom('media_items').selectAll().where('id', '=', row.media_id!).executeTakeFirstOrThrow();
         expect(item).toMatchObject({ sha256: added.sha256, width: 320, height: 240 });
-        expect(await c.blobStore.has(item.thumbnail_sha256!)).toBe(true);
+        // The redacted thumbnail is kept in the database with the item, sealed: no file of its own.
+        expect(await c.blobStore.has(item.thumbnail_sha256!)).toBe(false);
+        expect((await new RenditionReader(c.database.db, c.blobStore).read(item.thumbnail_sha256!)).subarray(1, 4).toString('latin1')).toBe('PNG');
         const signals = await c.database.db.selectFrom('signal_entries').select('signal').where('media_id', '=', item.id).execute();
         expect([...new Set(signals.map((e) => e.signal))].sort()).toEqual(['md5', 'pdq', 'sha1', 'sha256']);
         const audit = await c.database.db.selectFrom('audit_log').select('action').where('details', 'like', `%"fileId":${added.fileId},%`).execute();

@@ -50,7 +50,7 @@ describe('stored blobs: intake and analysis in the thread that reads and writes 
     await expect(storeLocalFile(files, join(dir, 'in'), 1 << 20)).rejects.toThrow(InvalidError);
   });
 
-  it('analyses a stored image as hashBytes does and stores its renditions', async () => {
+  it('analyses a stored image as hashBytes does, sealing its thumbnail for the database', async () => {
     const { sha256 } = await store.put(jpeg);
     const analysis = await analyseStoredBlob(hasher, files, sha256, { letterbox: true, extract: true });
     const direct = await hasher.hashBytes(jpeg, { letterbox: true, extract: true });
@@ -59,8 +59,13 @@ describe('stored blobs: intake and analysis in the thread that reads and writes 
     expect(analysis.head.buffer.byteLength).toBe(ARCHIVE_SNIFF_BYTES);
     expect(analysis.signals).toMatchObject({ sha256, pdq: direct.pdq, quality: direct.quality, width: 640, height: 480, mime: 'image/jpeg' });
     expect(analysis.signals).not.toHaveProperty('renditions');
-    const thumbnail = await store.getBuffer(analysis.renditions!.thumbnail);
+    // The thumbnail is sealed under the store's keys, to be kept with the item's row: not a file in the store.
+    const sealed = analysis.renditions!.thumbnail;
+    const thumbnail = store.openInline(sealed.sha256, sealed.envelope);
     expect(thumbnail.equals(Buffer.from(direct.renditions!.thumbnail))).toBe(true);
+    expect(sealed).toMatchObject({ sha256: createHash('sha256').update(thumbnail).digest('hex'), size: thumbnail.length });
+    expect(Buffer.from(sealed.envelope).includes(thumbnail.subarray(0, 16))).toBe(false);
+    expect(await store.has(sealed.sha256)).toBe(false);
     expect(await sharp(thumbnail).metadata()).toMatchObject({ format: 'png', channels: 1 });
     // A JPEG with nothing to strip is its own preview: nothing more stored.
     expect(analysis.renditions!.preview).toBeNull();
@@ -89,7 +94,8 @@ describe('stored blobs: intake and analysis in the thread that reads and writes 
     expect(first).toMatchObject({ ...cryptoDigestsOf(bytes), created: true });
     expect(first!.analysis!.signals).toMatchObject({ sha256: first!.sha256, md5: first!.md5, pdq: direct.pdq, width: 200, height: 150 });
     expect(Buffer.from(first!.analysis!.head).equals(bytes.subarray(0, ARCHIVE_SNIFF_BYTES))).toBe(true);
-    expect((await store.getBuffer(first!.analysis!.renditions!.thumbnail)).equals(Buffer.from(direct.renditions!.thumbnail))).toBe(true);
+    const sealed = first!.analysis!.renditions!.thumbnail;
+    expect(store.openInline(sealed.sha256, sealed.envelope).equals(Buffer.from(direct.renditions!.thumbnail))).toBe(true);
     // Stored already (most likely a known item's bytes): the caller decides, nothing is decoded here.
     const again = await storeLocalFile(files, path, 1 << 20, { hasher, options: { extract: true } });
     expect(again).toEqual({ ...cryptoDigestsOf(bytes), created: false });
@@ -122,12 +128,13 @@ describe('stored blobs: intake and analysis in the thread that reads and writes 
       writeFileSync(next, await syntheticJpeg(160, 120, 100));
       const analysed = await pool.storeFile(next, { extract: true });
       expect(analysed?.analysis?.signals?.pdq).toBe((await hasher.hashBytes(await syntheticJpeg(160, 120, 100))).pdq);
-      expect(await store.has(analysed!.analysis!.renditions!.thumbnail)).toBe(true);
+      const thumb = analysed!.analysis!.renditions!.thumbnail;
+      expect((await sharp(store.openInline(thumb.sha256, thumb.envelope)).metadata()).channels).toBe(1);
       // Transferred from the worker: the head alone, not the file's memory it was read into.
       expect(analysed!.analysis!.head.buffer.byteLength).toBe(ARCHIVE_SNIFF_BYTES);
       const analysis = await pool.analyseStored(stored!.sha256, { extract: true });
       expect(analysis.signals?.pdq).toBe((await hasher.hashBytes(other)).pdq);
-      expect(await store.has(analysis.renditions!.thumbnail)).toBe(true);
+      expect(store.openInline(analysis.renditions!.thumbnail.sha256, analysis.renditions!.thumbnail.envelope).length).toBe(analysis.renditions!.thumbnail.size);
       await expect(bare.storeFile(path)).rejects.toThrow(UnavailableError);
       await expect(bare.analyseStored(stored!.sha256)).rejects.toThrow(UnavailableError);
       expect([pool.storesBlobs, bare.storesBlobs]).toEqual([true, false]);

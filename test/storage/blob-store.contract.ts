@@ -188,6 +188,24 @@ export function blobStoreContract(name: string, factory: () => Promise<BlobStore
       expect((error as Error).message).toContain(`blob ${b.sha256}`);
     });
 
+    it('seals small bytes for keeping elsewhere, writing nothing, and opens them verified', async () => {
+      const before = await harness.storedAddresses();
+      const bytes = randomBytes(7000);
+      const sealed = store.sealInline(bytes);
+      expect(sealed).toMatchObject({ sha256: sha256Of(bytes), size: bytes.length });
+      expect(Buffer.from(sealed.envelope).includes(bytes.subarray(0, 32))).toBe(false);
+      expect(store.openInline(sealed.sha256, sealed.envelope).equals(bytes)).toBe(true);
+      expect(await harness.storedAddresses()).toEqual(before);
+      expect(await store.has(sealed.sha256)).toBe(false);
+      // Any alteration, and an intact envelope under another address, are refused.
+      const flipped = Buffer.from(sealed.envelope);
+      flipped[flipped.length - 3] ^= 1;
+      expect(() => store.openInline(sealed.sha256, flipped)).toThrow(IntegrityError);
+      const other = store.sealInline(Buffer.from('other bytes'));
+      expect(() => store.openInline(sealed.sha256, other.envelope)).toThrow(IntegrityError);
+      expect(() => store.openInline('not an address', sealed.envelope)).toThrow(InvalidError);
+    });
+
     it('deletes, and deleting an absent blob is not an error', async () => {
       const { sha256 } = await store.put(randomBytes(100));
       await store.delete(sha256);

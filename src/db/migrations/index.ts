@@ -15,7 +15,8 @@ import { signalLookup } from './0014-signal-lookup.js';
 import { setEntries } from './0015-set-entries.js';
 import { claimOrder } from './0016-claim-order.js';
 import { itemDigestIndexes } from './0017-item-digest-indexes.js';
+import { inlineBlobs } from './0018-inline-blobs.js';
 import type { MigrationStep } from './types.js';
 
 /** Every migration, in order. Append only: a migration that has shipped is never edited. */
-export const MIGRATIONS: readonly MigrationStep[] = [jobs, authAudit, signals, ingest, cases, exchange, searchTime, operatorImport, notices, video, connections, web, jobQueue, signalLookup, setEntries, claimOrder, itemDigestIndexes];
+export const MIGRATIONS: readonly MigrationStep[] = [jobs, authAudit, signals, ingest, cases, exchange, searchTime, operatorImport, notices, video, connections, web, jobQueue, signalLookup, setEntries, claimOrder, itemDigestIndexes, inlineBlobs];

@@ -3,6 +3,7 @@ import type { Hash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
 
+import { assertSha256 } from './blob-store.js';
 import { IntegrityError } from '../core/errors.js';
 import { MASTER_KEY_ID_BYTES, type MasterKeyring } from './master-key.js';
 import { ByteQueue } from './byte-queue.js';
@@ -225,8 +226,12 @@ export function sealWhole(keyring: MasterKeyring, plaintext: Buffer, options: Se
   return { sha256: sealed.sha256, size: sealed.size, envelope: Buffer.concat(sealed.pieces, sealed.envelopeBytes) };
 }
 
-/** Opens an envelope kept outside the blob store, verified against its address (IntegrityError when altered). */
+/**
+ * Opens an envelope kept outside the blob store, verified against its address (InvalidError for a malformed address,
+ * IntegrityError when altered).
+ */
 export function openWhole(keyring: MasterKeyring, sha256: string, envelope: Uint8Array): Buffer {
+  assertSha256(sha256);
   return OpenStream.openBytes(keyring, Buffer.from(envelope.buffer, envelope.byteOffset, envelope.byteLength), { blob: sha256, expectedSha256: sha256 });
 }
 

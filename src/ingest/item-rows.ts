@@ -23,7 +23,7 @@ export interface ItemFacts {
   readonly height: number | null;
   readonly entries: NewSignalEntry[];
   readonly exif: ExifFacts | null;
-  /** Address of the redacted thumbnail: kept in the database (`inline`) or, for items stored before, in the blob store. */
+  /** The redacted thumbnail's address: kept in the database (`inline`), or in the blob store for older items. */
   readonly thumbnail?: string;
   readonly preview?: string;
   /** Small blobs the row names, sealed, kept in the database with it (storage/inline-blobs.ts): the thumbnail. */
@@ -64,8 +64,8 @@ const INSERT_ITEM = new QueryTemplate((db, v: NewItemRow) =>
 /**
  * The rows of a new media item, written in the transaction that records the file it came from: the item (with its
  * EXIF facts in columns for the connections views), its inline blobs (the sealed thumbnail), its signal entries (the
- * analysis' and the file's exact digests) and, for a video, its facts. Bytes that another file made an item a moment ago make this file a sighting of that
- * item instead (created false).
+ * analysis' and the file's exact digests) and, for a video, its facts. Bytes that another file made an item a
+ * moment ago make this file a sighting of that item instead (created false).
  */
 export async function insertItem(signals: SignalStore, ctx: TxContext, file: SubmittedFile, mime: string, item: ItemFacts, country: string | null): Promise<{ mediaId: number; created: boolean }> {
   const exif = item.exif;
